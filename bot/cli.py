@@ -1,0 +1,112 @@
+"""The `sapa` command. User-caused errors print one clear sentence and exit non-zero."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from bot.settings import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Sapa ASN: confidential counselling intake for ASN.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts and invites.", no_args_is_help=True)
+keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit trail.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(staff_app, name="staff")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic validation: say which setting is wrong
+        fail(f"invalid configuration: {str(exc).splitlines()[0]}", 2)
+        raise
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine, turning the errors a user can cause into one sentence."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from core.errors import DomainError
+    from storage.keys import KeyFileError
+
+    try:
+        return asyncio.run(coro)
+    except KeyFileError as exc:
+        fail(str(exc), 2)
+    except DomainError as exc:
+        fail(_domain_sentence(exc))
+    except (OperationalError, DBAPIError, OSError) as exc:
+        fail(f"cannot reach the database ({type(exc).__name__}); check SAPA_DATABASE_URL "
+             "and run `sapa db upgrade`")
+    raise AssertionError("unreachable")
+
+
+def _domain_sentence(exc: Exception) -> str:
+    from core import catalogue
+
+    message = str(exc)
+    try:
+        return catalogue.text(message, "en")
+    except KeyError:
+        return message
+
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (SAPA_HTTP_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (SAPA_HTTP_PORT).")] = None,
+) -> None:
+    """Run the service: HTTP app, outbox worker, daily purge."""
+    from bot.serve import serve as run_serve
+
+    cfg = settings()
+    run(run_serve(cfg, host=host or cfg.http_host, port=port or cfg.http_port))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every database migration."""
+    from storage.migrate import upgrade
+
+    cfg = settings()
+    run(upgrade(cfg.database_url))
+    typer.echo("database is up to date")
+
+
+from bot import cli_admin  # noqa: E402  (registers staff/keys/audit/stats/purge commands)
+
+try:
+    from bot.cli_nlu import nlu_app
+
+    app.add_typer(nlu_app, name="nlu")
+except ImportError:  # pragma: no cover - the NLU commands ship with the nlu package
+    pass
+
+__all__ = ["app", "cli_admin", "main"]
+
+
+def main() -> None:
+    app(prog_name="sapa")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

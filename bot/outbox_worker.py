@@ -1,0 +1,120 @@
+"""Delivers outbox rows through the channel senders, with backoff, leases and dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from bot.senders import DeliveryFailed, RetryLater, Sender
+from core.ports import Clock
+
+log = logging.getLogger("sapa.outbox")
+
+
+class OutboxItemLike(Protocol):
+    id: str
+    channel: str
+    address: str | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+class OutboxStoreLike(Protocol):
+    async def claim_batch(
+        self, *, worker_id: str, now: Any, limit: int, lease_seconds: int, channels: Any
+    ) -> list[Any]: ...
+    async def mark_sent(self, item_id: str, worker_id: str) -> None: ...
+    async def mark_retry(self, item_id: str, *, at: Any, error_code: str) -> None: ...
+    async def mark_dead(self, item_id: str, error_code: str) -> None: ...
+
+
+@dataclass
+class RateLimiter:
+    """At most one message a second per chat and `per_second` per channel (Telegram's limits)."""
+
+    per_second: int = 30
+    per_chat_interval: float = 1.0
+    _chat_next: dict[tuple[str, str], float] = field(default_factory=dict)
+    _channel_slots: dict[str, list[float]] = field(default_factory=dict)
+
+    async def wait(self, channel: str, address: str) -> None:
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._chat_next.get((channel, address), 0.0) - loop.time())
+        slots = [t for t in self._channel_slots.get(channel, []) if t > loop.time() - 1.0]
+        if len(slots) >= self.per_second:
+            delay = max(delay, slots[0] + 1.0 - loop.time())
+        if delay:
+            await asyncio.sleep(delay)
+        now = loop.time()
+        self._chat_next[(channel, address)] = now + self.per_chat_interval
+        self._channel_slots[channel] = [*slots, now]
+
+
+def backoff(attempts: int) -> float:
+    return min(2.0**attempts, 300.0) * random.uniform(0.8, 1.2)
+
+
+@dataclass
+class OutboxWorker:
+    store: OutboxStoreLike
+    senders: Mapping[str, Sender]
+    clock: Clock
+    max_attempts: int = 8
+    lease_seconds: int = 60
+    batch: int = 50
+    idle_seconds: float = 0.5
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    async def run_once(self) -> int:
+        """Deliver one batch; returns how many rows were handled."""
+        if not self.senders:
+            return 0
+        items = await self.store.claim_batch(
+            worker_id=self.worker_id, now=self.clock.now(), limit=self.batch,
+            lease_seconds=self.lease_seconds, channels=tuple(self.senders),
+        )
+        for item in items:
+            await self._deliver(item)
+        return len(items)
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                handled = await self.run_once()
+            except Exception:  # a database restart must not kill delivery for good
+                log.exception("outbox batch failed; retrying")
+                handled = 0
+            if not handled:
+                await asyncio.sleep(self.idle_seconds)
+
+    async def _deliver(self, item: OutboxItemLike) -> None:
+        if item.address is None:
+            await self.store.mark_dead(item.id, "no_address")
+            return
+        await self.limiter.wait(item.channel, item.address)
+        try:
+            await self.senders[item.channel].send(address=item.address, payload=item.payload)
+        except RetryLater as wait:
+            await self._retry(item, wait.seconds, wait.code)
+        except DeliveryFailed as failure:
+            if failure.permanent:
+                await self.store.mark_dead(item.id, failure.code)
+            else:
+                await self._retry(item, backoff(item.attempts), failure.code)
+        else:
+            await self.store.mark_sent(item.id, self.worker_id)
+
+    async def _retry(self, item: OutboxItemLike, seconds: float, code: str) -> None:
+        if item.attempts + 1 >= self.max_attempts:
+            log.warning("outbox row dead after %d attempts (%s)", item.attempts + 1, code)
+            await self.store.mark_dead(item.id, code)
+            return
+        at = self.clock.now() + timedelta(seconds=seconds)
+        await self.store.mark_retry(item.id, at=at, error_code=code)

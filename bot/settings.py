@@ -1,0 +1,47 @@
+"""Service settings: built once in main() and passed down; nothing is read at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/sapa.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SAPA_", env_file=".env", extra="ignore")
+
+    environment: str = "development"
+    var_dir: Path = Path("var")
+    database_url: str = DEFAULT_DATABASE_URL
+    master_key: SecretStr | None = None
+    key_file: Path = Path("var/keys.json")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    log_level: str = "INFO"
+
+    # Statistics: cells below k are suppressed; k is never below 3.
+    stats_k: int = 5
+    # Retention: transcripts of cases closed longer ago than this are shredded.
+    retention_days: int = 365
+    partners_file: Path = Path("config/partners.yaml")
+    consent_version: str = "2025-12-v1"
+
+    # Outbox delivery
+    outbox_max_attempts: int = 8
+    outbox_lease_seconds: int = 60
+
+    # NLU (Rasa) server: when nlu_url is unset, `sapa serve` starts a local one.
+    nlu_url: str | None = None
+    nlu_token: SecretStr | None = None
+    nlu_port: int = 5005
+    nlu_timeout_seconds: float = 2.0
+
+    @field_validator("stats_k")
+    @classmethod
+    def _k_floor(cls, value: int) -> int:
+        if value < 3:
+            raise ValueError("SAPA_STATS_K must be at least 3")
+        return value

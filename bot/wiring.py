@@ -1,0 +1,45 @@
+"""Builds the service's parts from settings, once, and hands them down."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import SystemClock
+from bot.settings import Settings
+from core.policy import ServicePolicy
+from storage.db import create_engine, session_factory
+from storage.keys import KeyRing, load_keyring
+from storage.uow import SqlUnitOfWork
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    keyring: KeyRing
+    clock: SystemClock
+    policy: ServicePolicy
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.sessions, self.keyring)
+
+
+def keyring_from(settings: Settings, *, create: bool = True) -> KeyRing:
+    master = settings.master_key.get_secret_value() if settings.master_key else None
+    return load_keyring(master_key=master, key_file=settings.key_file, create=create)
+
+
+@asynccontextmanager
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    keyring = keyring_from(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        yield Services(settings, engine, session_factory(engine), keyring, SystemClock(),
+                       ServicePolicy())
+    finally:
+        await engine.dispose()

@@ -1,0 +1,135 @@
+"""The ASN's own rights: close the case, rate it, see everything held, erase everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core import catalogue
+from core.errors import InvalidInput, NotFound
+from core.model import CaseStatus, Direction, Feedback, new_id
+from core.ports import Clock, UnitOfWork
+from core.usecases.common import Sender, rating_buttons, require_client, to_client
+
+MAX_COMMENT_CHARS = 1000
+
+
+async def close_own_case(*, uow: UnitOfWork, sender: Sender, clock: Clock) -> str:
+    """The ASN is done: the case closes and a rating is asked for. Returns the case code."""
+    async with uow:
+        client = await require_client(uow, sender)
+        cases = [
+            c
+            for c in await uow.cases.for_client(client.id)
+            if c.is_open or c.status is CaseStatus.RESOLVED
+        ]
+        if not cases:
+            raise NotFound("error.not_found")
+        case = cases[-1]
+        case.move_to(CaseStatus.CLOSED)
+        case.closed_at = clock.now()
+        await uow.cases.update(case)
+        await uow.outbox.add(to_client(client, "case.closed", case=case, code=case.code))
+        ask = to_client(client, "case.feedback_ask", case=case)
+        ask.buttons = rating_buttons()
+        await uow.outbox.add(ask)
+        await uow.commit()
+    return case.code
+
+
+async def record_feedback(
+    *, uow: UnitOfWork, sender: Sender, rating: int, comment: str | None, clock: Clock
+) -> None:
+    """A 1-5 rating (and an optional comment, kept encrypted) for the latest finished case."""
+    if not 1 <= rating <= 5:
+        raise InvalidInput("case.feedback_ask")
+    note = (comment or "").strip()[:MAX_COMMENT_CHARS] or None
+    async with uow:
+        client = await require_client(uow, sender)
+        finished = [
+            c
+            for c in await uow.cases.for_client(client.id)
+            if c.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+        ]
+        if not finished:
+            raise NotFound("error.not_found")
+        case = finished[-1]
+        await uow.feedback.add(
+            Feedback(
+                id=new_id(), case_id=case.id, rating=rating, comment=note, created_at=clock.now()
+            )
+        )
+        await uow.outbox.add(to_client(client, "case.feedback_thanks", case=case))
+        await uow.commit()
+
+
+@dataclass(frozen=True)
+class ExportedMessage:
+    direction: str
+    at: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ExportedCase:
+    code: str
+    status: str
+    category: str
+    opened_at: str
+    messages: list[ExportedMessage]
+    reads: list[dict[str, str | None]]
+    ratings: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ClientExport:
+    pseudonym: str
+    consent_version: str
+    consented_at: str
+    locale: str
+    cases: list[ExportedCase]
+
+
+async def export_client_data(*, uow: UnitOfWork, sender: Sender) -> ClientExport:
+    """Everything held about the ASN (internal notes excepted), and who read their cases."""
+    async with uow:
+        client = await require_client(uow, sender)
+        cases = []
+        for case in await uow.cases.for_client(client.id):
+            messages = await uow.messages.for_case(case.id)
+            reads = await uow.audit.for_case(case.code)
+            ratings = [f.rating for f in await uow.feedback.for_case(case.id)]
+            cases.append(
+                ExportedCase(
+                    code=case.code,
+                    status=case.status.value,
+                    category=case.category.value,
+                    opened_at=case.opened_at.isoformat(),
+                    messages=[
+                        ExportedMessage(m.direction.value, m.created_at.isoformat(), m.body)
+                        for m in messages
+                        if m.direction is not Direction.NOTE
+                    ],
+                    reads=[
+                        {"at": e.at.isoformat(), "action": e.action, "purpose": e.purpose}
+                        for e in reads
+                    ],
+                    ratings=ratings,
+                )
+            )
+    return ClientExport(
+        client.pseudonym,
+        client.consent_version,
+        client.consented_at.isoformat(),
+        client.locale,
+        cases,
+    )
+
+
+async def delete_client_data(*, uow: UnitOfWork, sender: Sender) -> str:
+    """Crypto-shred every case key and remove every row; returns the confirmation to show."""
+    async with uow:
+        client = await require_client(uow, sender)
+        await uow.outbox.drop_for(client_id=client.id)
+        await uow.clients.delete(client.id)
+        await uow.commit()
+    return catalogue.text("case.deleted", client.locale)

@@ -1,0 +1,287 @@
+"""An ASN's way in: consent, the first message and triage, category confirmation, routing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core import catalogue
+from core.errors import DomainError, InvalidInput
+from core.model import (
+    CRISIS_PRIORITY,
+    Button,
+    Case,
+    CaseStatus,
+    Client,
+    Demographics,
+    Direction,
+    Notice,
+    new_case_code,
+    new_id,
+    new_pseudonym,
+)
+from core.policy import ServicePolicy
+from core.ports import Clock, UnitOfWork
+from core.routing import route
+from core.triage import CASE_CATEGORIES, Category, Classifier, CrisisScreener, Triage, triage
+from core.usecases.common import (
+    Sender,
+    append_message,
+    category_buttons,
+    clean_text,
+    require_case,
+    require_client,
+    to_client,
+    to_staff,
+)
+
+
+@dataclass(frozen=True)
+class Reception:
+    case_code: str
+    status: CaseStatus
+    new_case: bool
+    crisis: bool
+    triage: Triage | None
+
+
+async def give_consent(
+    *, uow: UnitOfWork, sender: Sender, reply_address: str, locale: str, version: str, clock: Clock
+) -> Client:
+    """Create the pseudonymous client: nothing about the ASN is stored before this."""
+    async with uow:
+        client = await uow.clients.find(channel=sender.channel, external_id=sender.external_id)
+        if client is None:
+            client = Client(
+                id=new_id(),
+                channel=sender.channel,
+                pseudonym=new_pseudonym(),
+                locale=locale,
+                consent_version=version,
+                consented_at=clock.now(),
+                reply_address=reply_address,
+                created_at=clock.now(),
+            )
+            await uow.clients.add(client, external_id=sender.external_id)
+        else:
+            client.consent_version, client.consented_at = version, clock.now()
+            client.reply_address, client.locale = reply_address, locale
+            await uow.clients.update(client)
+        await uow.commit()
+    return client
+
+
+async def receive_client_message(
+    *,
+    uow: UnitOfWork,
+    sender: Sender,
+    text: str | None,
+    screener: CrisisScreener,
+    classifier: Classifier,
+    clock: Clock,
+    policy: ServicePolicy,
+) -> Reception:
+    """Open a case or append to the open one; crisis is screened on every message."""
+    body = clean_text(text)
+    async with uow:
+        client = await require_client(uow, sender)
+        case = await uow.cases.open_for_client(client.id)
+    # Classification talks to the network: no transaction is open meanwhile.
+    result = await triage(body, screener=screener, classifier=classifier) if case is None else None
+    crisis_now = result.crisis if result else screener.screen(body) is not None
+    async with uow:
+        case = await uow.cases.open_for_client(client.id)
+        new_case = case is None
+        if case is None:
+            case = _new_case(client, result, clock)
+            await uow.cases.add(case)
+        await append_message(uow, case, Direction.CLIENT, None, body, clock)
+        escalated = case.mark_crisis() if crisis_now else False
+        if escalated:
+            await _escalate(uow, client, case, policy)
+        if new_case:
+            await uow.outbox.add(_triage_prompt(client, case, result))
+        elif not escalated:
+            await _relay(uow, client, case, body)
+        await uow.cases.update(case)
+        await uow.commit()
+    return Reception(case.code, case.status, new_case, case.crisis, result)
+
+
+def _new_case(client: Client, result: Triage | None, clock: Clock) -> Case:
+    category = result.category if result else Category.UNKNOWN
+    return Case(
+        id=new_id(),
+        code=new_case_code(),
+        client_id=client.id,
+        status=CaseStatus.INTAKE,
+        category=category,
+        crisis=False,
+        priority=0,
+        queue_id=None,
+        assignee_id=None,
+        opened_at=clock.now(),
+        triage_confidence=result.confidence if result else None,
+    )
+
+
+def _triage_prompt(client: Client, case: Case, result: Triage | None) -> Notice:
+    buttons = category_buttons(client.locale)
+    if result is None or result.needs_confirmation or case.category is Category.UNKNOWN:
+        notice = to_client(client, "intake.choose", case=case)
+    else:
+        label = catalogue.text(f"category.{case.category.value}", client.locale)
+        notice = to_client(client, "intake.confirm", case=case, category=label)
+        yes = Button(catalogue.text("intake.button_yes", client.locale), f"cat:{case.category}")
+        buttons = (yes, *(b for b in buttons if b.data != yes.data))
+    notice.buttons = buttons
+    return notice
+
+
+async def _escalate(uow: UnitOfWork, client: Client, case: Case, policy: ServicePolicy) -> None:
+    """Safety message first, then jump the queue and page on-duty counsellors and supervisors."""
+    safety = to_client(client, "crisis.safety", case=case, contacts=policy.contacts_text())
+    safety.urgent = True
+    await uow.outbox.add(safety)
+    case.priority = CRISIS_PRIORITY
+    if case.status is CaseStatus.INTAKE:
+        if case.category not in CASE_CATEGORIES:
+            case.category = Category.KESEHATAN_JIWA
+        queues = await uow.partners.queues()
+        case.queue_id = route(queues, case.category).id
+        case.move_to(CaseStatus.QUEUED)
+    await page_crisis(uow, case)
+
+
+async def page_crisis(uow: UnitOfWork, case: Case) -> None:
+    if case.queue_id is None:
+        return
+    queue = await uow.partners.queue(case.queue_id)
+    if queue is None:
+        return
+    paged = {s.id: s for s in await uow.staff.on_duty(queue_id=queue.id)}
+    paged.update({s.id: s for s in await uow.staff.supervisors(partner_id=queue.partner_id)})
+    for staff in paged.values():
+        await uow.outbox.add(
+            to_staff(
+                staff, "staff.crisis_page", case=case, urgent=True, code=case.code, queue=queue.name
+            )
+        )
+
+
+async def _relay(uow: UnitOfWork, client: Client, case: Case, body: str) -> None:
+    """Forward to the counsellor (as a new message, never a Telegram forward) or keep it."""
+    if case.status is CaseStatus.RESOLVED:
+        case.move_to(CaseStatus.ASSIGNED)
+    if case.status is CaseStatus.ASSIGNED and case.assignee_id:
+        staff = await uow.staff.get(case.assignee_id)
+        if staff is not None:
+            await uow.outbox.add(
+                to_staff(
+                    staff,
+                    "staff.client_message",
+                    case=case,
+                    code=case.code,
+                    pseudonym=client.pseudonym,
+                    text=body,
+                )
+            )
+            return
+    if case.status is not CaseStatus.INTAKE:
+        await uow.outbox.add(to_client(client, "case.received", case=case, code=case.code))
+
+
+async def confirm_category(
+    *, uow: UnitOfWork, sender: Sender, category: str, clock: Clock, policy: ServicePolicy
+) -> Case:
+    """The ASN confirms or picks the category; the case is routed and the team told."""
+    chosen = _parse_category(category)
+    async with uow:
+        client = await require_client(uow, sender)
+        case = await uow.cases.open_for_client(client.id)
+        if case is None:
+            raise DomainError("error.not_found")
+        case.category = chosen
+        if case.status is CaseStatus.INTAKE:
+            await _enqueue(uow, client, case, clock, policy)
+        await uow.cases.update(case)
+        await uow.commit()
+    return case
+
+
+def _parse_category(value: str) -> Category:
+    try:
+        chosen = Category(value)
+    except ValueError:
+        raise InvalidInput("error.not_found") from None
+    if chosen not in CASE_CATEGORIES:
+        raise InvalidInput("error.not_found")
+    return chosen
+
+
+async def _enqueue(
+    uow: UnitOfWork, client: Client, case: Case, clock: Clock, policy: ServicePolicy
+) -> None:
+    queue = route(await uow.partners.queues(), case.category)
+    case.queue_id = queue.id
+    case.move_to(CaseStatus.QUEUED)
+    await uow.cases.update(case)
+    position = await uow.cases.position(case)
+    wait = policy.expected_wait(position=position, at=clock.now(), locale=client.locale)
+    await uow.outbox.add(
+        to_client(
+            client,
+            "case.opened",
+            case=case,
+            code=case.code,
+            team=queue.name,
+            hours=policy.hours_text(),
+            position=position,
+            wait=wait,
+        )
+    )
+    for staff in await uow.staff.on_duty(queue_id=queue.id):
+        label = catalogue.text(f"category.{case.category.value}", "id")
+        await uow.outbox.add(
+            to_staff(
+                staff, "staff.new_case", case=case, code=case.code, queue=queue.name, category=label
+            )
+        )
+
+
+async def set_demographics(*, uow: UnitOfWork, sender: Sender, demographics: Demographics) -> None:
+    """Optional, skippable answers; only the bands are kept."""
+    async with uow:
+        client = await require_client(uow, sender)
+        case = await uow.cases.open_for_client(client.id)
+        if case is None:
+            raise DomainError("error.not_found")
+        case.demographics = _checked(demographics)
+        await uow.cases.update(case)
+        await uow.commit()
+
+
+GENDERS = frozenset({"perempuan", "laki_laki"})
+AGE_BANDS = frozenset({"<30", "30-39", "40-49", "50+"})
+EMPLOYMENT = frozenset({"PNS", "PPPK"})
+
+
+def _checked(d: Demographics) -> Demographics:
+    def keep(value: str | None, allowed: frozenset[str]) -> str | None:
+        return value if value in allowed else None
+
+    return Demographics(
+        gender=keep(d.gender, GENDERS),
+        age_band=keep(d.age_band, AGE_BANDS),
+        employment=keep(d.employment, EMPLOYMENT),
+    )
+
+
+__all__ = [
+    "Reception",
+    "confirm_category",
+    "give_consent",
+    "page_crisis",
+    "receive_client_message",
+    "require_case",
+    "set_demographics",
+]

@@ -1,0 +1,99 @@
+"""Staff accounts: single-use invites (72 h), redemption from the staff bot, revocation."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.errors import InviteInvalid, NotFound
+from core.model import Invite, Role, Staff, new_id
+from core.ports import Clock, UnitOfWork
+
+INVITE_LIFETIME = timedelta(hours=72)
+_INVITE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY3467"
+
+
+@dataclass(frozen=True)
+class IssuedInvite:
+    code: str  # shown once; only its blind index is stored
+    role: Role
+    queue_codes: tuple[str, ...]
+    expires_at: str
+
+
+async def create_invite(
+    *, uow: UnitOfWork, role: Role, queue_codes: Sequence[str], clock: Clock
+) -> IssuedInvite:
+    code = "".join(secrets.choice(_INVITE_ALPHABET) for _ in range(12))
+    async with uow:
+        queue_ids = []
+        for queue_code in queue_codes:
+            queue = await uow.partners.queue_by_code(queue_code)
+            if queue is None:
+                raise NotFound(f"Unknown queue '{queue_code}'.")
+            queue_ids.append(queue.id)
+        invite = Invite(
+            id=new_id(),
+            role=role,
+            queue_ids=tuple(queue_ids),
+            expires_at=clock.now() + INVITE_LIFETIME,
+            created_at=clock.now(),
+        )
+        await uow.invites.add(invite, code=code)
+        await uow.commit()
+    return IssuedInvite(code, role, tuple(queue_codes), invite.expires_at.isoformat())
+
+
+async def redeem_invite(
+    *,
+    uow: UnitOfWork,
+    code: str,
+    telegram_id: str,
+    telegram_chat: str,
+    display_name: str,
+    clock: Clock,
+) -> Staff:
+    """Bind a Telegram account to a new staff member; an invite works once, within 72 h."""
+    async with uow:
+        invite = await uow.invites.find(code.strip().upper())
+        if invite is None or invite.used_at is not None or invite.expires_at <= clock.now():
+            raise InviteInvalid("error.invite_invalid")
+        if not await uow.invites.use(invite.id, at=clock.now()):
+            raise InviteInvalid("error.invite_invalid")
+        staff = Staff(
+            id=new_id(),
+            display_name=display_name.strip()[:60] or "Konselor",
+            role=invite.role,
+            queue_ids=invite.queue_ids,
+            on_duty=False,
+            active=True,
+            created_at=clock.now(),
+            telegram_chat=telegram_chat,
+        )
+        await uow.staff.add(staff)
+        await uow.staff.bind_telegram(staff, telegram_id=telegram_id)
+        await uow.commit()
+    return staff
+
+
+async def revoke_staff(*, uow: UnitOfWork, staff_id: str) -> Staff:
+    async with uow:
+        staff = await uow.staff.get(staff_id)
+        if staff is None:
+            raise NotFound(f"No staff member '{staff_id}'.")
+        staff.active, staff.on_duty = False, False
+        await uow.staff.update(staff)
+        await uow.commit()
+    return staff
+
+
+async def set_on_duty(*, uow: UnitOfWork, staff_id: str, on_duty: bool) -> None:
+    async with uow:
+        staff = await uow.staff.get(staff_id)
+        if staff is None or not staff.active:
+            raise NotFound(f"No active staff member '{staff_id}'.")
+        staff.on_duty = on_duty
+        await uow.staff.update(staff)
+        await uow.commit()
