@@ -12,8 +12,10 @@ from bot.clock import SystemClock
 from bot.settings import Settings
 from core.policy import ServicePolicy
 from storage.db import create_engine, session_factory
-from storage.keys import KeyRing, load_keyring
+from storage.keys import KeyRing, ReloadingKeyRing, load_keyring
 from storage.uow import SqlUnitOfWork
+
+AnyKeyRing = KeyRing | ReloadingKeyRing
 
 
 @dataclass
@@ -21,7 +23,7 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    keyring: KeyRing
+    keyring: AnyKeyRing
     clock: SystemClock
     policy: ServicePolicy
 
@@ -29,9 +31,13 @@ class Services:
         return SqlUnitOfWork(self.sessions, self.keyring)
 
 
-def keyring_from(settings: Settings, *, create: bool = True) -> KeyRing:
-    master = settings.master_key.get_secret_value() if settings.master_key else None
-    return load_keyring(master_key=master, key_file=settings.key_file, create=create)
+def keyring_from(settings: Settings, *, create: bool = True) -> AnyKeyRing:
+    if settings.master_key is not None:
+        return load_keyring(
+            master_key=settings.master_key.get_secret_value(), key_file=settings.key_file
+        )
+    ring = load_keyring(master_key=None, key_file=settings.key_file, create=create)
+    return ReloadingKeyRing(settings.key_file, ring)
 
 
 @asynccontextmanager
@@ -39,7 +45,8 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
     keyring = keyring_from(settings)
     engine = create_engine(settings.database_url)
     try:
-        yield Services(settings, engine, session_factory(engine), keyring, SystemClock(),
-                       ServicePolicy())
+        yield Services(
+            settings, engine, session_factory(engine), keyring, SystemClock(), ServicePolicy()
+        )
     finally:
         await engine.dispose()

@@ -224,3 +224,54 @@ def _fsync_dir(directory: Path) -> None:
 
 def _random() -> bytes:
     return secrets.token_bytes(KEY_SIZE)
+
+
+class ReloadingKeyRing:
+    """The key file's keyring, reread when the file changes.
+
+    `sapa keys rotate` runs in another process while the service keeps running: the
+    service then meets data keys wrapped by a KEK version it has not loaded yet.
+    """
+
+    def __init__(self, path: Path, keyring: KeyRing) -> None:
+        self._path = path
+        self._ring = keyring
+        self._stamp = self._mtime()
+
+    def _mtime(self) -> int:
+        try:
+            return self._path.stat().st_mtime_ns
+        except OSError:
+            return -1
+
+    @property
+    def ring(self) -> KeyRing:
+        stamp = self._mtime()
+        if stamp != self._stamp and stamp != -1:
+            self._ring, self._stamp = _read_key_file(self._path), stamp
+        return self._ring
+
+    @property
+    def keks(self) -> Mapping[int, bytes]:
+        return self.ring.keks
+
+    @property
+    def current_version(self) -> int:
+        return self.ring.current_version
+
+    def kek(self, version: int) -> bytes:
+        return self.ring.kek(version)
+
+    @property
+    def blind_index_key(self) -> bytes:
+        return self._ring.blind_index_key
+
+    @property
+    def audit_key(self) -> bytes:
+        return self._ring.audit_key
+
+    def with_new_version(self) -> KeyRing:
+        return self.ring.with_new_version()
+
+    def __repr__(self) -> str:
+        return f"ReloadingKeyRing({self._path}, {self._ring!r})"

@@ -1,0 +1,228 @@
+"""The outbox: notices written with the state change that caused them, delivered by a worker.
+
+Claiming is safe with several workers: PostgreSQL skips rows another worker has locked
+(SKIP LOCKED); every backend also takes a lease, so a worker killed between claim and
+send only delays the message until the lease runs out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.model import Notice, new_id
+from storage.crypto import CryptoError, KekSource
+from storage.sealing import Sealer
+from storage.tables import cases, clients, outbox, staff
+
+STAFF_CHANNEL = "staff"
+PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+
+
+class SqlOutbox:
+    """The Outbox port: called inside a use case's unit of work."""
+
+    def __init__(self, session: AsyncSession, sealer: Sealer) -> None:
+        self._s, self._sealer = session, sealer
+
+    async def add(self, notice: Notice) -> None:
+        row_id = new_id()
+        channel, client_id = await self._route(notice)
+        key_owner = notice.case_id or notice.recipient.id
+        payload = {
+            "text": notice.text,
+            "buttons": [[b.label, b.data] for b in notice.buttons],
+            "urgent": notice.urgent,
+        }
+        sealed = await self._sealer.seal(
+            json.dumps(payload, ensure_ascii=False),
+            table="outbox",
+            column="payload",
+            row_id=row_id,
+            owner_id=key_owner,
+        )
+        now = datetime.now(UTC)
+        await self._s.execute(
+            insert(outbox).values(
+                id=row_id,
+                channel=channel,
+                recipient_kind=notice.recipient.kind,
+                recipient_id=notice.recipient.id,
+                client_id=client_id,
+                case_id=notice.case_id,
+                key_owner=key_owner,
+                payload_enc=sealed,
+                urgent=notice.urgent,
+                status=PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+
+    async def _route(self, notice: Notice) -> tuple[str, str | None]:
+        client_id = None
+        if notice.case_id is not None:
+            client_id = await self._s.scalar(
+                select(cases.c.client_id).where(cases.c.id == notice.case_id)
+            )
+        if notice.recipient.kind == "client":
+            channel = await self._s.scalar(
+                select(clients.c.channel).where(clients.c.id == notice.recipient.id)
+            )
+            return str(channel), notice.recipient.id
+        return STAFF_CHANNEL, client_id
+
+    async def drop_for(self, *, client_id: str) -> None:
+        await self._s.execute(delete(outbox).where(outbox.c.client_id == client_id))
+
+
+@dataclass
+class OutboxItem:
+    id: str
+    channel: str
+    address: str | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    pending: int
+    dead: int
+    oldest_pending_seconds: float
+
+
+class OutboxStore:
+    """What the delivery worker needs; each call is its own short transaction."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], keyring: KekSource) -> None:
+        self._sessions, self._keyring = sessions, keyring
+
+    async def claim_batch(
+        self,
+        *,
+        worker_id: str,
+        now: datetime,
+        limit: int,
+        lease_seconds: int,
+        channels: Sequence[str],
+    ) -> list[OutboxItem]:
+        ready = or_(
+            (outbox.c.status == PENDING) & (outbox.c.next_attempt_at <= now),
+            (outbox.c.status == SENDING) & (outbox.c.lease_until < now),
+        )
+        query = (
+            select(outbox)
+            .where(outbox.c.channel.in_(list(channels)))
+            .where(ready)
+            .order_by(outbox.c.urgent.desc(), outbox.c.created_at, outbox.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._sessions() as session, session.begin():
+            rows = list(await session.execute(query))
+            if not rows:
+                return []
+            await session.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([r.id for r in rows]))
+                .values(
+                    status=SENDING,
+                    lease_owner=worker_id,
+                    lease_until=now + timedelta(seconds=lease_seconds),
+                )
+            )
+            sealer = Sealer(session, self._keyring)
+            items = [await self._item(session, sealer, row) for row in rows]
+        return [item for item in items if item is not None]
+
+    async def _item(self, session: AsyncSession, sealer: Sealer, row: Any) -> OutboxItem | None:
+        try:
+            text = await sealer.open(
+                row.payload_enc,
+                table="outbox",
+                column="payload",
+                row_id=row.id,
+                owner_id=row.key_owner,
+            )
+            address = await self._address(session, sealer, row)
+        except CryptoError:  # the data was shredded meanwhile: nothing left to send
+            await session.execute(
+                update(outbox)
+                .where(outbox.c.id == row.id)
+                .values(status=DEAD, last_error="shredded")
+            )
+            return None
+        return OutboxItem(row.id, row.channel, address, json.loads(text), row.attempts)
+
+    async def _address(self, session: AsyncSession, sealer: Sealer, row: Any) -> str | None:
+        table, column = (
+            (clients, "reply_address")
+            if row.recipient_kind == "client"
+            else (staff, "telegram_chat")
+        )
+        token = await session.scalar(
+            select(table.c[f"{column}_enc"]).where(table.c.id == row.recipient_id)
+        )
+        if token is None:
+            return None
+        return await sealer.open(
+            token,
+            table=table.name,
+            column=column,
+            row_id=row.recipient_id,
+            owner_id=row.recipient_id,
+        )
+
+    async def mark_sent(self, item_id: str, worker_id: str, external_id: str | None = None) -> None:
+        await self._set(
+            item_id,
+            status=SENT,
+            sent_at=datetime.now(UTC),
+            payload_enc=None,
+            lease_owner=None,
+            external_id=external_id,
+        )
+
+    async def mark_retry(self, item_id: str, *, at: datetime, error_code: str) -> None:
+        await self._set(
+            item_id,
+            status=PENDING,
+            attempts=outbox.c.attempts + 1,
+            next_attempt_at=at,
+            lease_owner=None,
+            lease_until=None,
+            last_error=error_code[:60],
+        )
+
+    async def mark_dead(self, item_id: str, error_code: str) -> None:
+        await self._set(
+            item_id, status=DEAD, attempts=outbox.c.attempts + 1, last_error=error_code[:60]
+        )
+
+    async def _set(self, item_id: str, **values: Any) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(outbox).where(outbox.c.id == item_id).values(**values))
+
+    async def counts(self, *, now: datetime) -> OutboxCounts:
+        async with self._sessions() as session:
+            pending = await session.scalar(
+                select(func.count())
+                .select_from(outbox)
+                .where(outbox.c.status.in_([PENDING, SENDING]))
+            )
+            dead = await session.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.status == DEAD)
+            )
+            oldest = await session.scalar(
+                select(func.min(outbox.c.created_at)).where(outbox.c.status.in_([PENDING, SENDING]))
+            )
+        age = (now - oldest).total_seconds() if oldest else 0.0
+        return OutboxCounts(int(pending or 0), int(dead or 0), max(age, 0.0))

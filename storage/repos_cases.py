@@ -1,0 +1,302 @@
+"""Cases, their messages and feedback, and the partner/queue setup."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.model import (
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    Demographics,
+    Direction,
+    Feedback,
+    Message,
+    Partner,
+    Queue,
+)
+from core.triage import Category
+from storage.repos_people import ids_of
+from storage.sealing import Sealer
+from storage.tables import cases, feedback, messages, partners, queues
+
+
+def _case(row: Any) -> Case:
+    return Case(
+        id=row.id,
+        code=row.code,
+        client_id=row.client_id,
+        status=CaseStatus(row.status),
+        category=Category(row.category),
+        crisis=row.crisis,
+        priority=row.priority,
+        queue_id=row.queue_id,
+        assignee_id=row.assignee_id,
+        opened_at=row.opened_at,
+        first_response_at=row.first_response_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        demographics=Demographics(row.gender, row.age_band, row.employment),
+        triage_confidence=row.triage_confidence,
+    )
+
+
+def _values(case: Case) -> dict[str, Any]:
+    return {
+        "status": case.status.value,
+        "category": case.category.value,
+        "crisis": case.crisis,
+        "priority": case.priority,
+        "queue_id": case.queue_id,
+        "assignee_id": case.assignee_id,
+        "first_response_at": case.first_response_at,
+        "resolved_at": case.resolved_at,
+        "closed_at": case.closed_at,
+        "gender": case.demographics.gender,
+        "age_band": case.demographics.age_band,
+        "employment": case.demographics.employment,
+        "triage_confidence": case.triage_confidence,
+    }
+
+
+class SqlCaseRepository:
+    def __init__(self, session: AsyncSession, sealer: Sealer) -> None:
+        self._s, self._sealer = session, sealer
+
+    async def add(self, case: Case) -> None:
+        await self._sealer.create_key(case.id)
+        await self._s.execute(
+            insert(cases).values(
+                id=case.id,
+                code=case.code,
+                client_id=case.client_id,
+                opened_at=case.opened_at,
+                **_values(case),
+            )
+        )
+
+    async def _many(self, query: Select[Any]) -> list[Case]:
+        # Rows read to be changed are locked (PostgreSQL): no lost update between workers.
+        return [_case(row) for row in await self._s.execute(query.with_for_update())]
+
+    async def get(self, case_id: str) -> Case | None:
+        found = await self._many(select(cases).where(cases.c.id == case_id))
+        return found[0] if found else None
+
+    async def get_by_code(self, code: str) -> Case | None:
+        found = await self._many(select(cases).where(cases.c.code == code))
+        return found[0] if found else None
+
+    async def open_for_client(self, client_id: str) -> Case | None:
+        found = await self._many(
+            select(cases)
+            .where(cases.c.client_id == client_id)
+            .where(cases.c.status.in_([s.value for s in OPEN_STATUSES]))
+            .order_by(cases.c.opened_at.desc())
+        )
+        return found[0] if found else None
+
+    async def for_client(self, client_id: str) -> Sequence[Case]:
+        return await self._many(
+            select(cases).where(cases.c.client_id == client_id).order_by(cases.c.opened_at)
+        )
+
+    async def update(self, case: Case) -> None:
+        await self._s.execute(update(cases).where(cases.c.id == case.id).values(**_values(case)))
+
+    async def claim(self, *, case_id: str, staff_id: str, at: datetime) -> bool:
+        result = await self._s.execute(
+            update(cases)
+            .where((cases.c.id == case_id) & (cases.c.status == CaseStatus.QUEUED.value))
+            .values(status=CaseStatus.ASSIGNED.value, assignee_id=staff_id)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def list_queue(
+        self, *, queue_ids: Sequence[str], statuses: Sequence[CaseStatus]
+    ) -> Sequence[Case]:
+        query = (
+            select(cases)
+            .where(cases.c.queue_id.in_(list(queue_ids)))
+            .where(cases.c.status.in_([s.value for s in statuses]))
+            .order_by(cases.c.priority.desc(), cases.c.opened_at, cases.c.id)
+        )
+        return [_case(row) for row in await self._s.execute(query)]
+
+    async def position(self, case: Case) -> int:
+        """1-based place among the cases waiting in the same queue (crisis first, then oldest)."""
+        ahead = (cases.c.priority > case.priority) | (
+            (cases.c.priority == case.priority) & (cases.c.opened_at < case.opened_at)
+        )
+        count = await self._s.scalar(
+            select(func.count())
+            .select_from(cases)
+            .where(cases.c.queue_id == case.queue_id)
+            .where(cases.c.status == CaseStatus.QUEUED.value)
+            .where(cases.c.id != case.id)
+            .where(ahead)
+        )
+        return int(count or 0) + 1
+
+    async def delete(self, case_id: str) -> None:
+        await self._sealer.destroy_keys([case_id])
+        await self._s.execute(delete(feedback).where(feedback.c.case_id == case_id))
+        await self._s.execute(delete(messages).where(messages.c.case_id == case_id))
+        await self._s.execute(delete(cases).where(cases.c.id == case_id))
+
+
+class SqlMessageRepository:
+    def __init__(self, session: AsyncSession, sealer: Sealer) -> None:
+        self._s, self._sealer = session, sealer
+
+    async def add(self, message: Message) -> None:
+        seq = await self._s.scalar(
+            select(func.coalesce(func.max(messages.c.seq), 0) + 1).where(
+                messages.c.case_id == message.case_id
+            )
+        )
+        body = await self._sealer.seal(
+            message.body,
+            table="messages",
+            column="body",
+            row_id=message.id,
+            owner_id=message.case_id,
+        )
+        await self._s.execute(
+            insert(messages).values(
+                id=message.id,
+                case_id=message.case_id,
+                seq=int(seq or 1),
+                direction=message.direction.value,
+                author_id=message.author_id,
+                body_enc=body,
+                created_at=message.created_at,
+            )
+        )
+
+    async def for_case(self, case_id: str) -> Sequence[Message]:
+        rows = await self._s.execute(
+            select(messages).where(messages.c.case_id == case_id).order_by(messages.c.seq)
+        )
+        found = []
+        for row in rows:
+            body = await self._sealer.open(
+                row.body_enc, table="messages", column="body", row_id=row.id, owner_id=row.case_id
+            )
+            found.append(
+                Message(
+                    row.id,
+                    row.case_id,
+                    Direction(row.direction),
+                    row.author_id,
+                    body,
+                    row.created_at,
+                )
+            )
+        return found
+
+
+class SqlFeedbackRepository:
+    def __init__(self, session: AsyncSession, sealer: Sealer) -> None:
+        self._s, self._sealer = session, sealer
+
+    async def add(self, item: Feedback) -> None:
+        comment = None
+        if item.comment is not None:
+            comment = await self._sealer.seal(
+                item.comment,
+                table="feedback",
+                column="comment",
+                row_id=item.id,
+                owner_id=item.case_id,
+            )
+        await self._s.execute(
+            insert(feedback).values(
+                id=item.id,
+                case_id=item.case_id,
+                rating=item.rating,
+                comment_enc=comment,
+                created_at=item.created_at,
+            )
+        )
+
+    async def for_case(self, case_id: str) -> Sequence[Feedback]:
+        rows = await self._s.execute(
+            select(feedback).where(feedback.c.case_id == case_id).order_by(feedback.c.created_at)
+        )
+        found = []
+        for row in rows:
+            comment = None
+            if row.comment_enc is not None:
+                comment = await self._sealer.open(
+                    row.comment_enc,
+                    table="feedback",
+                    column="comment",
+                    row_id=row.id,
+                    owner_id=row.case_id,
+                )
+            found.append(Feedback(row.id, row.case_id, row.rating, comment, row.created_at))
+        return found
+
+
+def _queue(row: Any) -> Queue:
+    return Queue(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        partner_id=row.partner_id,
+        categories=tuple(Category(c) for c in ids_of(row.categories)),
+        general_desk=row.general_desk,
+    )
+
+
+class SqlPartnerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add_partner(self, partner: Partner) -> None:
+        await self._s.execute(
+            insert(partners).values(id=partner.id, code=partner.code, name=partner.name)
+        )
+
+    async def add_queue(self, queue: Queue) -> None:
+        position = await self._s.scalar(select(func.count()).select_from(queues))
+        await self._s.execute(
+            insert(queues).values(id=queue.id, position=int(position or 0), **_queue_values(queue))
+        )
+
+    async def update_queue(self, queue: Queue) -> None:
+        await self._s.execute(
+            update(queues).where(queues.c.id == queue.id).values(**_queue_values(queue))
+        )
+
+    async def partners(self) -> Sequence[Partner]:
+        rows = await self._s.execute(select(partners).order_by(partners.c.code))
+        return [Partner(row.id, row.code, row.name) for row in rows]
+
+    async def queues(self) -> Sequence[Queue]:
+        rows = await self._s.execute(select(queues).order_by(queues.c.position, queues.c.code))
+        return [_queue(row) for row in rows]
+
+    async def queue(self, queue_id: str) -> Queue | None:
+        row = (await self._s.execute(select(queues).where(queues.c.id == queue_id))).first()
+        return None if row is None else _queue(row)
+
+    async def queue_by_code(self, code: str) -> Queue | None:
+        row = (await self._s.execute(select(queues).where(queues.c.code == code))).first()
+        return None if row is None else _queue(row)
+
+
+def _queue_values(queue: Queue) -> dict[str, Any]:
+    return {
+        "code": queue.code,
+        "name": queue.name,
+        "partner_id": queue.partner_id,
+        "categories": ",".join(c.value for c in queue.categories),
+        "general_desk": queue.general_desk,
+    }

@@ -1,0 +1,255 @@
+"""Clients, staff and invites. Identities are stored only as blind indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.model import Client, Invite, Role, Staff
+from storage.crypto import blind_index
+from storage.sealing import Sealer
+from storage.tables import cases, clients, feedback, invites, messages, outbox, queues, staff
+
+
+def ids_text(ids: Sequence[str]) -> str:
+    return ",".join(ids)
+
+
+def ids_of(text: str) -> tuple[str, ...]:
+    return tuple(part for part in text.split(",") if part)
+
+
+class SqlClientRepository:
+    def __init__(self, session: AsyncSession, sealer: Sealer, index_key: bytes) -> None:
+        self._s, self._sealer, self._key = session, sealer, index_key
+
+    def _index(self, channel: str, external_id: str) -> str:
+        return blind_index(external_id, key=self._key, namespace=f"client:{channel}")
+
+    async def add(self, client: Client, *, external_id: str) -> None:
+        await self._sealer.create_key(client.id)
+        await self._s.execute(
+            insert(clients).values(
+                id=client.id,
+                channel=client.channel,
+                identity_index=self._index(client.channel, external_id),
+                **await self._values(client),
+                created_at=client.created_at,
+            )
+        )
+
+    async def _values(self, client: Client) -> dict[str, Any]:
+        return {
+            "pseudonym": client.pseudonym,
+            "locale": client.locale,
+            "consent_version": client.consent_version,
+            "consented_at": client.consented_at,
+            "reply_address_enc": await self._sealer.seal(
+                client.reply_address,
+                table="clients",
+                column="reply_address",
+                row_id=client.id,
+                owner_id=client.id,
+            ),
+        }
+
+    async def get(self, client_id: str) -> Client | None:
+        return await self._one(clients.c.id == client_id)
+
+    async def find(self, *, channel: str, external_id: str) -> Client | None:
+        index = self._index(channel, external_id)
+        return await self._one((clients.c.channel == channel) & (clients.c.identity_index == index))
+
+    async def _one(self, where: Any) -> Client | None:
+        row = (await self._s.execute(select(clients).where(where))).first()
+        return None if row is None else await self._client(row)
+
+    async def _client(self, row: Any) -> Client:
+        address = await self._sealer.open(
+            row.reply_address_enc,
+            table="clients",
+            column="reply_address",
+            row_id=row.id,
+            owner_id=row.id,
+        )
+        return Client(
+            id=row.id,
+            channel=row.channel,
+            pseudonym=row.pseudonym,
+            locale=row.locale,
+            consent_version=row.consent_version,
+            consented_at=row.consented_at,
+            reply_address=address,
+            created_at=row.created_at,
+        )
+
+    async def update(self, client: Client) -> None:
+        values = await self._values(client)
+        await self._s.execute(update(clients).where(clients.c.id == client.id).values(**values))
+
+    async def delete(self, client_id: str) -> None:
+        """Erase the client: shred every data key, then remove every row that held its data."""
+        case_ids = list(
+            (await self._s.execute(select(cases.c.id).where(cases.c.client_id == client_id)))
+            .scalars()
+            .all()
+        )
+        await self._sealer.destroy_keys([*case_ids, client_id])
+        await self._s.execute(
+            delete(outbox).where(
+                or_(outbox.c.client_id == client_id, outbox.c.case_id.in_(case_ids))
+            )
+        )
+        await self._s.execute(delete(feedback).where(feedback.c.case_id.in_(case_ids)))
+        await self._s.execute(delete(messages).where(messages.c.case_id.in_(case_ids)))
+        await self._s.execute(delete(cases).where(cases.c.client_id == client_id))
+        await self._s.execute(delete(clients).where(clients.c.id == client_id))
+
+
+class SqlStaffRepository:
+    def __init__(self, session: AsyncSession, sealer: Sealer, index_key: bytes) -> None:
+        self._s, self._sealer, self._key = session, sealer, index_key
+
+    def _index(self, telegram_id: str) -> str:
+        return blind_index(telegram_id, key=self._key, namespace="staff:telegram")
+
+    async def add(self, member: Staff) -> None:
+        await self._sealer.create_key(member.id)
+        await self._s.execute(
+            insert(staff).values(
+                id=member.id, created_at=member.created_at, **await self._values(member)
+            )
+        )
+
+    async def _values(self, member: Staff) -> dict[str, Any]:
+        chat = None
+        if member.telegram_chat is not None:
+            chat = await self._sealer.seal(
+                member.telegram_chat,
+                table="staff",
+                column="telegram_chat",
+                row_id=member.id,
+                owner_id=member.id,
+            )
+        return {
+            "display_name": member.display_name,
+            "role": member.role.value,
+            "queue_ids": ids_text(member.queue_ids),
+            "on_duty": member.on_duty,
+            "active": member.active,
+            "telegram_chat_enc": chat,
+            "last_active_at": member.last_active_at,
+        }
+
+    async def _member(self, row: Any) -> Staff:
+        chat = None
+        if row.telegram_chat_enc is not None:
+            chat = await self._sealer.open(
+                row.telegram_chat_enc,
+                table="staff",
+                column="telegram_chat",
+                row_id=row.id,
+                owner_id=row.id,
+            )
+        return Staff(
+            id=row.id,
+            display_name=row.display_name,
+            role=Role(row.role),
+            queue_ids=ids_of(row.queue_ids),
+            on_duty=row.on_duty,
+            active=row.active,
+            created_at=row.created_at,
+            telegram_chat=chat,
+            last_active_at=row.last_active_at,
+        )
+
+    async def _many(self, where: Any = None) -> list[Staff]:
+        query = select(staff).order_by(staff.c.created_at, staff.c.id)
+        if where is not None:
+            query = query.where(where)
+        return [await self._member(row) for row in await self._s.execute(query)]
+
+    async def get(self, staff_id: str) -> Staff | None:
+        found = await self._many(staff.c.id == staff_id)
+        return found[0] if found else None
+
+    async def find_by_telegram(self, telegram_id: str) -> Staff | None:
+        found = await self._many(staff.c.telegram_index == self._index(telegram_id))
+        return found[0] if found else None
+
+    async def bind_telegram(self, member: Staff, *, telegram_id: str) -> None:
+        await self._s.execute(
+            update(staff)
+            .where(staff.c.id == member.id)
+            .values(telegram_index=self._index(telegram_id))
+        )
+
+    async def update(self, member: Staff) -> None:
+        values = await self._values(member)
+        await self._s.execute(update(staff).where(staff.c.id == member.id).values(**values))
+
+    async def all(self) -> Sequence[Staff]:
+        return await self._many()
+
+    async def on_duty(self, *, queue_id: str) -> Sequence[Staff]:
+        members = await self._many(staff.c.active.is_(True) & staff.c.on_duty.is_(True))
+        return [m for m in members if queue_id in m.queue_ids]
+
+    async def supervisors(self, *, partner_id: str) -> Sequence[Staff]:
+        partner_queues = set(
+            (await self._s.execute(select(queues.c.id).where(queues.c.partner_id == partner_id)))
+            .scalars()
+            .all()
+        )
+        members = await self._many(
+            staff.c.active.is_(True) & (staff.c.role == Role.SUPERVISOR.value)
+        )
+        return [m for m in members if partner_queues & set(m.queue_ids)]
+
+
+class SqlInviteRepository:
+    def __init__(self, session: AsyncSession, index_key: bytes) -> None:
+        self._s, self._key = session, index_key
+
+    def _index(self, code: str) -> str:
+        return blind_index(code, key=self._key, namespace="invite")
+
+    async def add(self, invite: Invite, *, code: str) -> None:
+        await self._s.execute(
+            insert(invites).values(
+                id=invite.id,
+                code_index=self._index(code),
+                role=invite.role.value,
+                queue_ids=ids_text(invite.queue_ids),
+                expires_at=invite.expires_at,
+                created_at=invite.created_at,
+                used_at=invite.used_at,
+            )
+        )
+
+    async def find(self, code: str) -> Invite | None:
+        row = (
+            await self._s.execute(select(invites).where(invites.c.code_index == self._index(code)))
+        ).first()
+        if row is None:
+            return None
+        return Invite(
+            id=row.id,
+            role=Role(row.role),
+            queue_ids=ids_of(row.queue_ids),
+            expires_at=row.expires_at,
+            created_at=row.created_at,
+            used_at=row.used_at,
+        )
+
+    async def use(self, invite_id: str, *, at: datetime) -> bool:
+        result = await self._s.execute(
+            update(invites)
+            .where((invites.c.id == invite_id) & invites.c.used_at.is_(None))
+            .values(used_at=at)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)

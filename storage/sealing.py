@@ -1,0 +1,79 @@
+"""The one place values are encrypted and decrypted: per-owner data keys under versioned KEKs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import crypto
+from storage.crypto import Aad, CryptoError, KekSource
+from storage.tables import data_keys
+
+
+class MissingKey(CryptoError):
+    """The owner's data key was destroyed (deleted or purged): its data is gone for good."""
+
+
+class Sealer:
+    """Seals and opens column values for one session; data keys are cached per session."""
+
+    def __init__(self, session: AsyncSession, keyring: KekSource) -> None:
+        self._session = session
+        self._keyring = keyring
+        self._deks: dict[str, tuple[bytes, int]] = {}
+
+    async def create_key(self, owner_id: str) -> None:
+        dek, version = crypto.new_data_key(), self._keyring.current_version
+        wrapped = crypto.wrap_key(
+            dek, kek=self._keyring.kek(version), kek_version=version, owner_id=owner_id
+        )
+        await self._session.execute(
+            insert(data_keys).values(
+                owner_id=owner_id, wrapped=wrapped, kek_version=version, created_at=_now()
+            )
+        )
+        self._deks[owner_id] = (dek, version)
+
+    async def destroy_keys(self, owner_ids: list[str]) -> None:
+        """Crypto-shredding: without its data key, no ciphertext of the owner can be read."""
+        if owner_ids:
+            await self._session.execute(
+                delete(data_keys).where(data_keys.c.owner_id.in_(owner_ids))
+            )
+        for owner_id in owner_ids:
+            self._deks.pop(owner_id, None)
+
+    async def seal(
+        self, text: str, *, table: str, column: str, row_id: str, owner_id: str
+    ) -> bytes:
+        dek, version = await self._dek(owner_id)
+        return crypto.encrypt(
+            text, key=dek, key_version=version, aad=Aad(table, column, row_id, owner_id)
+        )
+
+    async def open(
+        self, token: bytes, *, table: str, column: str, row_id: str, owner_id: str
+    ) -> str:
+        dek, _ = await self._dek(owner_id)
+        return crypto.decrypt(bytes(token), key=dek, aad=Aad(table, column, row_id, owner_id))
+
+    async def _dek(self, owner_id: str) -> tuple[bytes, int]:
+        if owner_id not in self._deks:
+            row = (
+                await self._session.execute(
+                    select(data_keys.c.wrapped, data_keys.c.kek_version).where(
+                        data_keys.c.owner_id == owner_id
+                    )
+                )
+            ).first()
+            if row is None:
+                raise MissingKey("the data key of this record was destroyed")
+            dek = crypto.unwrap_key(bytes(row.wrapped), keyring=self._keyring, owner_id=owner_id)
+            self._deks[owner_id] = (dek, int(row.kek_version))
+        return self._deks[owner_id]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
