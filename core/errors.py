@@ -2,7 +2,11 @@
 
 
 class DomainError(Exception):
-    pass
+    """str(error) is a catalogue key (or a plain sentence); values fill its placeholders."""
+
+    def __init__(self, message: str = "", /, **values: object) -> None:
+        super().__init__(message)
+        self.values = values
 
 
 class IllegalTransition(DomainError):

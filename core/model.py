@@ -39,6 +39,8 @@ class CaseStatus(StrEnum):
 
 
 OPEN_STATUSES = frozenset({CaseStatus.INTAKE, CaseStatus.QUEUED, CaseStatus.ASSIGNED})
+# A client's next message continues a case in these statuses; a resolved one reopens.
+CONTINUED_STATUSES = OPEN_STATUSES | {CaseStatus.RESOLVED}
 
 
 def check_transition(previous: CaseStatus, current: CaseStatus) -> None:

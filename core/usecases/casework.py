@@ -75,7 +75,7 @@ async def claim_case(*, uow: UnitOfWork, staff_id: str, case_code: str, clock: C
         if staff.role is Role.ADMIN:
             raise NotAllowed("error.not_allowed")
         if not await uow.cases.claim(case_id=case.id, staff_id=staff.id, at=clock.now()):
-            raise AlreadyClaimed("error.already_claimed")
+            raise AlreadyClaimed("error.already_claimed", code=case.code)
         claimed = await uow.cases.get(case.id)
         assert claimed is not None
         queue = await require_queue(uow, claimed.queue_id)

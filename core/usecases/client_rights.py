@@ -130,6 +130,9 @@ async def delete_client_data(*, uow: UnitOfWork, sender: Sender) -> str:
     async with uow:
         client = await require_client(uow, sender)
         await uow.outbox.drop_for(client_id=client.id)
+        for case in await uow.cases.for_client(client.id):
+            case.move_to(CaseStatus.DELETED)
+            await uow.cases.delete(case.id)
         await uow.clients.delete(client.id)
         await uow.commit()
     return catalogue.text("case.deleted", client.locale)

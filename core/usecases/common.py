@@ -43,7 +43,7 @@ def clean_text(text: str | None) -> str:
     if not kept:
         raise InvalidInput("input.empty")
     if len(kept) > MAX_TEXT_CHARS:
-        raise InvalidInput("input.too_long")
+        raise InvalidInput("input.too_long", limit=MAX_TEXT_CHARS)
     return kept
 
 

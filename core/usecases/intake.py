@@ -100,7 +100,8 @@ async def receive_client_message(
             await _escalate(uow, client, case, policy)
         if new_case:
             await uow.outbox.add(_triage_prompt(client, case, result))
-        elif not escalated:
+        elif not escalated or case.assignee_id is not None:
+            # In crisis the assigned counsellor must still see what the client wrote.
             await _relay(uow, client, case, body)
         await uow.cases.update(case)
         await uow.commit()

@@ -1,0 +1,76 @@
+"""The case life: every legal move works, every other move raises, deleted is the end."""
+
+from itertools import product
+
+import pytest
+
+from core.errors import IllegalTransition
+from core.model import CaseStatus as S
+from core.model import check_transition
+from tests.unit.fakes import make_case
+
+LEGAL = {
+    (S.INTAKE, S.QUEUED),
+    (S.INTAKE, S.CLOSED),
+    (S.INTAKE, S.ABANDONED),
+    (S.INTAKE, S.DELETED),
+    (S.QUEUED, S.ASSIGNED),
+    (S.QUEUED, S.QUEUED),  # transfer to another queue before anyone claimed it
+    (S.QUEUED, S.CLOSED),
+    (S.QUEUED, S.ABANDONED),
+    (S.QUEUED, S.DELETED),
+    (S.ASSIGNED, S.QUEUED),  # transfer
+    (S.ASSIGNED, S.RESOLVED),
+    (S.ASSIGNED, S.CLOSED),
+    (S.ASSIGNED, S.DELETED),
+    (S.RESOLVED, S.CLOSED),
+    (S.RESOLVED, S.ASSIGNED),  # the client wrote again before closing
+    (S.RESOLVED, S.DELETED),
+    (S.CLOSED, S.DELETED),
+    (S.ABANDONED, S.DELETED),
+}
+ILLEGAL = sorted(set(product(S, S)) - LEGAL)
+
+
+@pytest.mark.parametrize(("previous", "current"), sorted(LEGAL))
+def test_every_move_of_the_case_life_is_allowed(previous: S, current: S) -> None:
+    check_transition(previous, current)
+
+
+@pytest.mark.parametrize(("previous", "current"), ILLEGAL)
+def test_every_other_move_raises(previous: S, current: S) -> None:
+    with pytest.raises(IllegalTransition, match=f"from {previous} to {current}"):
+        check_transition(previous, current)
+
+
+def test_the_illegal_table_covers_the_moves_people_get_wrong() -> None:
+    for move in [
+        (S.INTAKE, S.ASSIGNED),  # nobody claims a case that was never routed
+        (S.INTAKE, S.RESOLVED),
+        (S.QUEUED, S.RESOLVED),
+        (S.CLOSED, S.QUEUED),  # closed stays closed
+        (S.CLOSED, S.ASSIGNED),
+        (S.ASSIGNED, S.ABANDONED),  # a counsellor is on it
+        (S.ABANDONED, S.QUEUED),
+        (S.ASSIGNED, S.ASSIGNED),
+    ]:
+        assert move in ILLEGAL
+
+
+@pytest.mark.parametrize("current", list(S))
+def test_deleted_is_terminal(current: S) -> None:
+    with pytest.raises(IllegalTransition):
+        check_transition(S.DELETED, current)
+
+
+def test_every_status_but_deleted_can_be_deleted() -> None:
+    for previous in S:
+        if previous is not S.DELETED:
+            check_transition(previous, S.DELETED)
+
+
+def test_a_refused_move_leaves_the_case_as_it_was() -> None:
+    case = make_case(status=S.CLOSED)
+    with pytest.raises(IllegalTransition):
+        case.move_to(S.ASSIGNED)
+    assert case.status is S.CLOSED
