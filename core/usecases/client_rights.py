@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from core import catalogue
 from core.errors import InvalidInput, NotFound
@@ -78,6 +78,8 @@ class ExportedCase:
     messages: list[ExportedMessage]
     reads: list[dict[str, str | None]]
     ratings: list[int] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    demographics: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ async def export_client_data(*, uow: UnitOfWork, sender: Sender) -> ClientExport
         for case in await uow.cases.for_client(client.id):
             messages = await uow.messages.for_case(case.id)
             reads = await uow.audit.for_case(case.code)
-            ratings = [f.rating for f in await uow.feedback.for_case(case.id)]
+            feedback = await uow.feedback.for_case(case.id)
             cases.append(
                 ExportedCase(
                     code=case.code,
@@ -113,7 +115,9 @@ async def export_client_data(*, uow: UnitOfWork, sender: Sender) -> ClientExport
                         {"at": e.at.isoformat(), "action": e.action, "purpose": e.purpose}
                         for e in reads
                     ],
-                    ratings=ratings,
+                    ratings=[f.rating for f in feedback],
+                    comments=[f.comment for f in feedback if f.comment],
+                    demographics=asdict(case.demographics),
                 )
             )
     return ClientExport(
