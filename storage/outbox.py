@@ -23,6 +23,7 @@ from storage.tables import cases, clients, outbox, staff
 
 STAFF_CHANNEL = "staff"
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+READY = datetime(1970, 1, 1, tzinfo=UTC)  # a new row is due at once, whatever the worker's clock
 
 
 class SqlOutbox:
@@ -61,7 +62,7 @@ class SqlOutbox:
                 urgent=notice.urgent,
                 status=PENDING,
                 attempts=0,
-                next_attempt_at=now,
+                next_attempt_at=READY,
                 created_at=now,
             )
         )
