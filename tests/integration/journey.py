@@ -145,3 +145,19 @@ async def whole_conversation(db: Any, clock: Clock | None = None) -> Journey:
     while await worker.run_once():
         pass
     return Journey(code, member.id, client, senders)
+
+
+async def add_supervisor(db: Any, queue_code: str = "psikologi") -> str:
+    clock = Clock()
+    invite = await staffing.create_invite(
+        uow=db.uow(), role=Role.SUPERVISOR, queue_codes=[queue_code], clock=clock
+    )
+    member = await staffing.redeem_invite(
+        uow=db.uow(),
+        code=invite.code,
+        telegram_id=f"sup{next(_runs)}",
+        telegram_chat="100",
+        display_name="Pak Budi",
+        clock=clock,
+    )
+    return member.id

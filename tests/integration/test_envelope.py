@@ -9,31 +9,20 @@ import pytest
 from sqlalchemy import select, update
 
 from core.errors import DomainError
-from core.model import Role
-from core.usecases import casework, client_rights, staffing
+from core.usecases import casework, client_rights
 from storage.crypto import CryptoError
 from storage.keys import ReloadingKeyRing, save_keyring
 from storage.rotation import key_status, rotate
 from storage.sealing import MissingKey, Sealer
 from storage.tables import cases, data_keys, messages
 from storage.uow import SqlUnitOfWork
-from tests.integration.journey import CANARIES, Clock, Journey, whole_conversation
-
-
-async def _supervisor(db) -> str:
-    clock = Clock()
-    invite = await staffing.create_invite(
-        uow=db.uow(), role=Role.SUPERVISOR, queue_codes=["psikologi"], clock=clock
-    )
-    member = await staffing.redeem_invite(
-        uow=db.uow(),
-        code=invite.code,
-        telegram_id="1",
-        telegram_chat="1",
-        display_name="Pak Budi",
-        clock=clock,
-    )
-    return member.id
+from tests.integration.journey import (
+    CANARIES,
+    Clock,
+    Journey,
+    add_supervisor,
+    whole_conversation,
+)
 
 
 async def _read(db, journey: Journey, reader: str, uow: SqlUnitOfWork | None = None) -> list[str]:
@@ -60,7 +49,7 @@ async def _message_rows(db, case_code: str) -> list:
 
 async def test_a_ciphertext_moved_to_another_row_or_case_fails_to_decrypt(db) -> None:
     first = await whole_conversation(db)
-    supervisor = await _supervisor(db)
+    supervisor = await add_supervisor(db)
     assert CANARIES["client_text"] in " ".join(await _read(db, first, supervisor))
     rows = await _message_rows(db, first.case_code)
     (_, id_a, token_a), (_, id_b, _) = rows[0], rows[1]
@@ -115,7 +104,7 @@ async def test_kek_rotation_while_reads_continue_loses_nothing(db, tmp_path: Pat
     key_file = tmp_path / "keys.json"
     save_keyring(db.keyring, key_file)
     journeys = [await whole_conversation(db) for _ in range(3)]
-    supervisor = await _supervisor(db)
+    supervisor = await add_supervisor(db)
     expected = {j.case_code: await _read(db, j, supervisor) for j in journeys}
     before = await key_status(db.sessions)
     assert set(before) == {1}
