@@ -12,14 +12,14 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from storage.purge import purge
+from storage.seed import seed_partners
 
 from bot.outbox_worker import OutboxWorker
 from bot.senders import Sender
 from bot.settings import Settings
 from bot.wiring import Services, services
 from storage.outbox import OutboxStore
-from storage.purge import purge
-from storage.seed import seed_partners
 
 log = logging.getLogger("sapa.app")
 PURGE_EVERY_SECONDS = 24 * 3600
@@ -29,8 +29,12 @@ async def purge_daily(svc: Services, *, first_delay: float = 30.0) -> None:
     await asyncio.sleep(first_delay)
     while True:
         try:
-            count = await purge(svc.sessions, svc.keyring, now=svc.clock.now(),
-                                retention_days=svc.settings.retention_days)
+            count = await purge(
+                svc.sessions,
+                svc.keyring,
+                now=svc.clock.now(),
+                retention_days=svc.settings.retention_days,
+            )
             log.info("retention purge removed %d cases", count)
         except Exception:
             log.exception("retention purge failed; will try again tomorrow")
@@ -43,13 +47,17 @@ def create_app(settings: Settings, *, senders: dict[str, Sender] | None = None) 
         async with services(settings) as svc:
             await seed_partners(svc.sessions, settings.partners_file)
             worker = OutboxWorker(
-                store=OutboxStore(svc.sessions, svc.keyring), senders=senders or {},
-                clock=svc.clock, max_attempts=settings.outbox_max_attempts,
+                store=OutboxStore(svc.sessions, svc.keyring),
+                senders=senders or {},
+                clock=svc.clock,
+                max_attempts=settings.outbox_max_attempts,
                 lease_seconds=settings.outbox_lease_seconds,
             )
             app.state.services = svc
-            tasks = [asyncio.create_task(worker.run_forever(), name="outbox"),
-                     asyncio.create_task(purge_daily(svc), name="purge")]
+            tasks = [
+                asyncio.create_task(worker.run_forever(), name="outbox"),
+                asyncio.create_task(purge_daily(svc), name="purge"),
+            ]
             log.info("sapa serve ready")
             try:
                 yield

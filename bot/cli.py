@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import sys
-from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -54,8 +51,10 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     except DomainError as exc:
         fail(_domain_sentence(exc))
     except (OperationalError, DBAPIError, OSError) as exc:
-        fail(f"cannot reach the database ({type(exc).__name__}); check SAPA_DATABASE_URL "
-             "and run `sapa db upgrade`")
+        fail(
+            f"cannot reach the database ({type(exc).__name__}); check SAPA_DATABASE_URL "
+            "and run `sapa db upgrade`"
+        )
     raise AssertionError("unreachable")
 
 
@@ -67,7 +66,6 @@ def _domain_sentence(exc: Exception) -> str:
         return catalogue.text(message, "en")
     except KeyError:
         return message
-
 
 
 @app.command()

@@ -24,12 +24,20 @@ def staff_invite(
 
     async def go() -> None:
         async with services(settings()) as svc:
-            issued = await create_invite(uow=svc.uow(), role=role, queue_codes=queue or [],
-                                         clock=svc.clock)
+            issued = await create_invite(
+                uow=svc.uow(), role=role, queue_codes=queue or [], clock=svc.clock
+            )
         if fmt == "json":
-            typer.echo(json.dumps({"code": issued.code, "role": issued.role.value,
-                                   "queues": list(issued.queue_codes),
-                                   "expires_at": issued.expires_at}))
+            typer.echo(
+                json.dumps(
+                    {
+                        "code": issued.code,
+                        "role": issued.role.value,
+                        "queues": list(issued.queue_codes),
+                        "expires_at": issued.expires_at,
+                    }
+                )
+            )
         else:
             typer.echo(f"{issued.code}  (role {issued.role.value}, expires {issued.expires_at})")
 
@@ -41,16 +49,17 @@ def staff_list() -> None:
     """Staff members: display name, role, queues, duty and last activity (no case content)."""
 
     async def go() -> None:
-        async with services(settings()) as svc:
-            async with svc.uow() as uow:
-                members = await uow.staff.all()
-                queues = {q.id: q.code for q in await uow.partners.queues()}
+        async with services(settings()) as svc, svc.uow() as uow:
+            members = await uow.staff.all()
+            queues = {q.id: q.code for q in await uow.partners.queues()}
         for s in members:
             codes = ",".join(queues.get(q, "?") for q in s.queue_ids) or "-"
             state = "active" if s.active else "revoked"
             duty = "on-duty" if s.on_duty else "off-duty"
             seen = s.last_active_at.isoformat() if s.last_active_at else "never"
-            typer.echo(f"{s.id}  {s.display_name}  {s.role.value}  {codes}  {state}  {duty}  {seen}")
+            typer.echo(
+                f"{s.id}  {s.display_name}  {s.role.value}  {codes}  {state}  {duty}  {seen}"
+            )
 
     run(go())
 
@@ -86,8 +95,9 @@ def keys_status() -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Add a KEK version and rewrap every data key; messages are not re-encrypted."""
-    from storage.keys import save_keyring
     from storage.rotation import rotate
+
+    from storage.keys import save_keyring
 
     cfg = settings()
     if cfg.master_key is not None:
@@ -114,8 +124,9 @@ def audit_verify() -> None:
         if result.ok:
             typer.echo("audit chain intact")
         else:
-            typer.echo(f"audit chain BROKEN at event {result.first_bad_seq}: {result.reason}",
-                       err=True)
+            typer.echo(
+                f"audit chain BROKEN at event {result.first_bad_seq}: {result.reason}", err=True
+            )
         return bool(result.ok)
 
     if not run(go()):
@@ -130,8 +141,9 @@ def purge_cmd() -> None:
     async def go() -> None:
         cfg = settings()
         async with services(cfg) as svc:
-            count = await purge(svc.sessions, svc.keyring, now=svc.clock.now(),
-                                retention_days=cfg.retention_days)
+            count = await purge(
+                svc.sessions, svc.keyring, now=svc.clock.now(), retention_days=cfg.retention_days
+            )
         typer.echo(f"purged {count} cases")
 
     run(go())
@@ -170,9 +182,10 @@ def stats_cmd(
     end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM")] = None,
 ) -> None:
     """Anonymised statistics: every cell below k is suppressed, totals included."""
-    from core.stats import build_report
     from core.stats_format import render
     from storage.stats_source import load_case_facts
+
+    from core.stats import build_report
 
     if fmt not in ("table", "json", "csv"):
         fail("--format must be table, json or csv", 2)

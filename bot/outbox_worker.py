@@ -77,8 +77,11 @@ class OutboxWorker:
         if not self.senders:
             return 0
         items = await self.store.claim_batch(
-            worker_id=self.worker_id, now=self.clock.now(), limit=self.batch,
-            lease_seconds=self.lease_seconds, channels=tuple(self.senders),
+            worker_id=self.worker_id,
+            now=self.clock.now(),
+            limit=self.batch,
+            lease_seconds=self.lease_seconds,
+            channels=tuple(self.senders),
         )
         for item in items:
             await self._deliver(item)
