@@ -29,9 +29,10 @@ async def close_own_case(*, uow: UnitOfWork, sender: Sender, clock: Clock) -> st
         case.closed_at = clock.now()
         await uow.cases.update(case)
         await uow.outbox.add(to_client(client, "case.closed", case=case, code=case.code))
-        ask = to_client(client, "case.feedback_ask", case=case)
-        ask.buttons = rating_buttons()
-        await uow.outbox.add(ask)
+        if not await uow.feedback.for_case(case.id):  # rated when it was resolved
+            ask = to_client(client, "case.feedback_ask", case=case)
+            ask.buttons = rating_buttons()
+            await uow.outbox.add(ask)
         await uow.commit()
     return case.code
 
@@ -39,7 +40,7 @@ async def close_own_case(*, uow: UnitOfWork, sender: Sender, clock: Clock) -> st
 async def record_feedback(
     *, uow: UnitOfWork, sender: Sender, rating: int, comment: str | None, clock: Clock
 ) -> None:
-    """A 1-5 rating (and an optional comment, kept encrypted) for the latest finished case."""
+    """A 1-5 rating and optional comment (kept encrypted) for the latest finished case, once."""
     if not 1 <= rating <= 5:
         raise InvalidInput("case.feedback_ask")
     note = (comment or "").strip()[:MAX_COMMENT_CHARS] or None
@@ -53,11 +54,17 @@ async def record_feedback(
         if not finished:
             raise NotFound("error.not_found")
         case = finished[-1]
-        await uow.feedback.add(
-            Feedback(
-                id=new_id(), case_id=case.id, rating=rating, comment=note, created_at=clock.now()
+        # One rating per case: asked on resolve and on close, it must count once in the stats.
+        if not await uow.feedback.for_case(case.id):
+            await uow.feedback.add(
+                Feedback(
+                    id=new_id(),
+                    case_id=case.id,
+                    rating=rating,
+                    comment=note,
+                    created_at=clock.now(),
+                )
             )
-        )
         await uow.outbox.add(to_client(client, "case.feedback_thanks", case=case))
         await uow.commit()
 

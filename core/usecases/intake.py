@@ -15,6 +15,7 @@ from core.model import (
     Demographics,
     Direction,
     Notice,
+    Staff,
     new_case_code,
     new_id,
     new_pseudonym,
@@ -173,22 +174,33 @@ async def _relay(uow: UnitOfWork, client: Client, case: Case, body: str) -> None
     """Forward to the counsellor (as a new message, never a Telegram forward) or keep it."""
     if case.status is CaseStatus.RESOLVED:
         case.move_to(CaseStatus.ASSIGNED)
-    if case.status is CaseStatus.ASSIGNED and case.assignee_id:
-        staff = await uow.staff.get(case.assignee_id)
-        if staff is not None:
-            await uow.outbox.add(
-                to_staff(
-                    staff,
-                    "staff.client_message",
-                    case=case,
-                    code=case.code,
-                    pseudonym=client.pseudonym,
-                    text=body,
-                )
+    staff = await _active_assignee(uow, case)
+    if staff is not None:
+        await uow.outbox.add(
+            to_staff(
+                staff,
+                "staff.client_message",
+                case=case,
+                code=case.code,
+                pseudonym=client.pseudonym,
+                text=body,
             )
-            return
+        )
+        return
     if case.status is not CaseStatus.INTAKE:
         await uow.outbox.add(to_client(client, "case.received", case=case, code=case.code))
+
+
+async def _active_assignee(uow: UnitOfWork, case: Case) -> Staff | None:
+    """The counsellor on the case; a revoked one never sees it again and it goes back to queue."""
+    if case.status is not CaseStatus.ASSIGNED or case.assignee_id is None:
+        return None
+    staff = await uow.staff.get(case.assignee_id)
+    if staff is not None and staff.active:
+        return staff
+    case.move_to(CaseStatus.QUEUED)
+    case.assignee_id = None
+    return None
 
 
 async def confirm_category(

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.errors import InviteInvalid, NotFound
-from core.model import Invite, Role, Staff, new_id
+from core.model import CaseStatus, Invite, Role, Staff, new_id
 from core.ports import Clock, UnitOfWork
+from core.usecases.common import visible_queue_ids
 
 INVITE_LIFETIME = timedelta(hours=72)
 _INVITE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY3467"
@@ -85,8 +86,19 @@ async def revoke_staff(*, uow: UnitOfWork, staff_id: str) -> Staff:
             raise NotFound(f"No staff member '{staff_id}'.")
         staff.active, staff.on_duty = False, False
         await uow.staff.update(staff)
+        await _requeue_cases_of(uow, staff)
         await uow.commit()
     return staff
+
+
+async def _requeue_cases_of(uow: UnitOfWork, staff: Staff) -> None:
+    """A revoked member's cases in work go back to their queue for someone else to claim."""
+    queue_ids = sorted(await visible_queue_ids(uow, staff))
+    for case in await uow.cases.list_queue(queue_ids=queue_ids, statuses=(CaseStatus.ASSIGNED,)):
+        if case.assignee_id == staff.id:
+            case.move_to(CaseStatus.QUEUED)
+            case.assignee_id = None
+            await uow.cases.update(case)
 
 
 async def set_on_duty(*, uow: UnitOfWork, staff_id: str, on_duty: bool) -> None:

@@ -138,12 +138,29 @@ async def test_any_other_rating_is_refused(rating: int) -> None:
 
 async def test_a_long_comment_is_cut_and_an_empty_one_dropped() -> None:
     desk = Desk()
-    sender, _ = await desk.open_case()
+    first, _ = await desk.open_case("tg-1")
+    second, _ = await desk.open_case("tg-2")
+    await close(desk, first)
+    await close(desk, second)
+    await rate(desk, first, 4, "x" * (MAX_COMMENT_CHARS + 50))
+    await rate(desk, second, 5, "   ")
+    assert [f.comment for f in desk.uow.store.feedback] == ["x" * MAX_COMMENT_CHARS, None]
+
+
+async def test_a_case_counts_one_rating_though_it_is_asked_twice() -> None:
+    desk = Desk()
+    sender, code, staff_id = await worked_case(desk)
+    await resolve_case(uow=desk.uow, staff_id=staff_id, case_code=code, clock=desk.clock)
+    await rate(desk, sender, 5)
+    before = len(desk.outbox.notices)
+
     await close(desk, sender)
-    await rate(desk, sender, 4, "x" * (MAX_COMMENT_CHARS + 50))
-    await rate(desk, sender, 5, "   ")
-    assert [len(f.comment or "") for f in desk.uow.store.feedback] == [MAX_COMMENT_CHARS, 0]
-    assert desk.uow.store.feedback[1].comment is None
+    await rate(desk, sender, 1)
+
+    assert [f.rating for f in desk.uow.store.feedback] == [5]
+    closing = desk.outbox.notices[before:]
+    assert catalogue.text("case.feedback_ask", "id") not in [n.text for n in closing]
+    assert closing[-1].text == catalogue.text("case.feedback_thanks", "id")
 
 
 async def test_an_open_case_cannot_be_rated() -> None:

@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import pytest
 
+from core import catalogue
 from core.errors import InviteInvalid, NotAllowed, NotFound
-from core.model import Role, Staff
-from core.usecases.casework import claim_case, list_queue
+from core.model import CaseStatus, Role, Staff
+from core.usecases.casework import claim_case, list_queue, resolve_case
 from core.usecases.staffing import (
     IssuedInvite,
     create_invite,
@@ -144,3 +145,34 @@ async def test_going_on_duty_brings_new_case_notices() -> None:
 
     [news] = desk.outbox.to(staff.id)
     assert case.code in news.text
+
+
+async def test_the_cases_of_a_revoked_counsellor_go_back_to_the_queue() -> None:
+    desk = Desk()
+    dewi = await redeem(desk, (await invite(desk, "psikologi")).code)
+    eko = await redeem(desk, (await invite(desk, "psikologi")).code, "tg-staff-2", "Eko")
+    _, case = await desk.open_case()
+    await claim_case(uow=desk.uow, staff_id=dewi.id, case_code=case.code, clock=desk.clock)
+
+    await revoke_staff(uow=desk.uow, staff_id=dewi.id)
+
+    waiting = desk.case(case.code)
+    assert (waiting.status, waiting.assignee_id) == (CaseStatus.QUEUED, None)
+    await claim_case(uow=desk.uow, staff_id=eko.id, case_code=case.code, clock=desk.clock)
+    assert desk.case(case.code).assignee_id == eko.id
+
+
+async def test_a_revoked_counsellor_never_receives_the_asn_again() -> None:
+    desk = Desk()
+    dewi = await redeem(desk, (await invite(desk, "psikologi")).code)
+    sender, case = await desk.open_case()
+    await claim_case(uow=desk.uow, staff_id=dewi.id, case_code=case.code, clock=desk.clock)
+    await resolve_case(uow=desk.uow, staff_id=dewi.id, case_code=case.code, clock=desk.clock)
+    await revoke_staff(uow=desk.uow, staff_id=dewi.id)
+
+    await desk.say(sender, "Konselor, saya ingin cerita lagi.")
+
+    assert all("cerita lagi" not in n.text for n in desk.outbox.to(dewi.id))
+    reopened = desk.case(case.code)
+    assert (reopened.status, reopened.assignee_id) == (CaseStatus.QUEUED, None)
+    assert desk.outbox.notices[-1].text == catalogue.text("case.received", "id", code=case.code)

@@ -1,0 +1,72 @@
+"""Every sentence exists in Indonesian and English, with the same placeholders."""
+
+import ast
+import json
+import re
+from pathlib import Path
+from string import Formatter
+
+import pytest
+
+from core import catalogue
+from core.triage import CASE_CATEGORIES
+
+CORE = Path(__file__).resolve().parents[2] / "core"
+SENTENCES = {
+    locale: json.loads((CORE / "locales" / f"{locale}.json").read_text(encoding="utf-8"))
+    for locale in catalogue.LOCALES
+}
+KEY = re.compile(r"^(category|intake|case|crisis|staff|input|error|wait)\.[a-z_]+$")
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+
+
+def keys_used_in_core() -> set[str]:
+    used = set()
+    for path in CORE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and KEY.match(str(node.value)):
+                used.add(str(node.value))
+    return used | {f"category.{c.value}" for c in CASE_CATEGORIES}
+
+
+def test_both_locales_have_the_same_keys() -> None:
+    assert catalogue.keys("id") == catalogue.keys("en")
+
+
+@pytest.mark.parametrize("key", sorted(catalogue.keys("id")))
+def test_each_sentence_has_the_same_placeholders_in_both_locales(key: str) -> None:
+    indonesian = SENTENCES["id"][key]
+    english = SENTENCES["en"][key]
+    assert placeholders(indonesian) == placeholders(english)
+    assert indonesian.strip() and english.strip() and indonesian != english
+
+
+@pytest.mark.parametrize("key", sorted(catalogue.keys("id")))
+@pytest.mark.parametrize("locale", catalogue.LOCALES)
+def test_each_sentence_renders_with_its_placeholders(key: str, locale: str) -> None:
+    values = {name: f"<{name}>" for name in placeholders(SENTENCES[locale][key])}
+    rendered = catalogue.text(key, locale, **values)
+    assert all(f"<{name}>" in rendered for name in values)
+
+
+def test_every_key_the_core_uses_exists() -> None:
+    used = keys_used_in_core()
+    assert "crisis.safety" in used and "input.too_long" in used
+    assert used <= catalogue.keys("id")
+
+
+def test_an_unknown_locale_falls_back_to_indonesian() -> None:
+    assert catalogue.text("error.not_found", "jv") == catalogue.text("error.not_found", "id")
+
+
+def test_an_unknown_key_is_an_error_not_a_blank_message() -> None:
+    with pytest.raises(KeyError):
+        catalogue.text("case.nonexistent", "en")
+
+
+def test_indonesian_is_the_default() -> None:
+    assert catalogue.text("category.gizi") == "Gizi dan pola makan"
+    assert catalogue.text("category.gizi", "en") == "Nutrition and eating"
