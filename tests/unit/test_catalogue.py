@@ -70,3 +70,11 @@ def test_an_unknown_key_is_an_error_not_a_blank_message() -> None:
 def test_indonesian_is_the_default() -> None:
     assert catalogue.text("category.gizi") == "Gizi dan pola makan"
     assert catalogue.text("category.gizi", "en") == "Nutrition and eating"
+
+
+@pytest.mark.parametrize("locale", catalogue.LOCALES)
+def test_no_key_is_written_twice(locale: str) -> None:
+    raw = (CORE / "locales" / f"{locale}.json").read_text(encoding="utf-8")
+    pairs = json.loads(raw, object_pairs_hook=lambda items: items)
+    names = [name for name, _ in pairs]
+    assert len(names) == len(set(names))

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time
 import pytest
 
 from core.errors import NotFound
+from core.model import CaseStatus
 from core.policy import DEFAULT_EMERGENCY_CONTACTS, WIB, ServicePolicy
 from core.routing import route
 from core.triage import Category
@@ -160,3 +161,23 @@ async def test_contacts_an_admin_edited_reach_the_asn_in_crisis() -> None:
     safety = desk.outbox.notices[0].text
     assert safety.endswith("- 119 ext 8 (SEJIWA)\n- Puskesmas Purworejo 0275-321")
     assert "Tjitrowardoyo" not in safety
+
+
+async def test_a_category_nobody_serves_leaves_the_case_untouched() -> None:
+    desk = Desk()
+    for queue in [q for q in desk.world.queues.values() if q.code != "psikologi"]:
+        del desk.uow.store.queues[queue.id]
+    sender = await desk.consent()
+    reception = await desk.say(sender, "Saya diet ketat dan sering pingsan.")
+    before = list(desk.outbox.notices)
+
+    with pytest.raises(NotFound):
+        await desk.choose(sender, "gizi")
+
+    case = desk.case(reception.case_code)
+    assert (case.status, case.category, case.queue_id) == (
+        CaseStatus.INTAKE,
+        Category.KELUARGA,
+        None,
+    )
+    assert desk.outbox.notices == before
