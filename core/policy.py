@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
@@ -27,8 +28,10 @@ class ServicePolicy:
     minutes_per_case_ahead: int = 30
     holidays: frozenset[str] = field(default_factory=frozenset)  # "YYYY-MM-DD"
 
-    def hours_text(self) -> str:
-        return f"Senin-Jumat {self.opens:%H.%M}-{self.closes:%H.%M} WIB"
+    def hours_text(self, locale: str = catalogue.DEFAULT_LOCALE) -> str:
+        return catalogue.text(
+            "service.hours", locale, opens=f"{self.opens:%H.%M}", closes=f"{self.closes:%H.%M}"
+        )
 
     def contacts_text(self) -> str:
         return "\n".join(f"- {line}" for line in self.emergency_contacts)
@@ -48,4 +51,4 @@ class ServicePolicy:
             return catalogue.text("wait.next_day", locale)
         if minutes < 90:
             return catalogue.text("wait.minutes", locale, minutes=minutes)
-        return catalogue.text("wait.hours", locale, hours=round(minutes / 60))
+        return catalogue.text("wait.hours", locale, hours=math.ceil(minutes / 60))

@@ -247,7 +247,7 @@ async def _enqueue(
             case=case,
             code=case.code,
             team=queue.name,
-            hours=policy.hours_text(),
+            hours=policy.hours_text(client.locale),
             position=position,
             wait=wait,
         )

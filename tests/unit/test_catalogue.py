@@ -16,7 +16,7 @@ SENTENCES = {
     locale: json.loads((CORE / "locales" / f"{locale}.json").read_text(encoding="utf-8"))
     for locale in catalogue.LOCALES
 }
-KEY = re.compile(r"^(category|intake|case|crisis|staff|input|error|wait)\.[a-z_]+$")
+KEY = re.compile(r"^(category|intake|case|crisis|staff|input|error|wait|service)\.[a-z_]+$")
 
 
 def placeholders(template: str) -> set[str]:

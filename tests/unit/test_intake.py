@@ -372,6 +372,16 @@ async def test_confirming_a_category_routes_the_case_and_tells_the_asn(
     )
 
 
+async def test_an_english_speaking_asn_is_told_the_team_and_hours_in_english() -> None:
+    desk = Desk()
+    sender, case = await desk.open_case(category="gizi", locale="en")
+    assert desk.outbox.to(desk.client_of(sender).id)[-1].text == (
+        f"Your case is recorded as {case.code}. The Gizi team will answer. "
+        "Service hours: Monday to Friday 08.00-16.00 WIB. Place in the queue: 1. "
+        "Expected wait: about 30 minutes."
+    )
+
+
 async def test_the_position_counts_the_cases_waiting_ahead() -> None:
     desk = Desk()
     await desk.open_case("tg-1")

@@ -95,6 +95,7 @@ def test_a_holiday_is_closed() -> None:
 def test_the_hours_are_shown_in_wib() -> None:
     assert POLICY.hours_text() == "Senin-Jumat 08.00-16.00 WIB"
     assert ServicePolicy(opens=time(7, 30)).hours_text() == "Senin-Jumat 07.30-16.00 WIB"
+    assert POLICY.hours_text("en") == "Monday to Friday 08.00-16.00 WIB"
 
 
 # --- expected wait -----------------------------------------------------------------------
@@ -107,6 +108,7 @@ def test_the_hours_are_shown_in_wib() -> None:
         (2, "sekitar 60 menit"),
         (3, "sekitar 2 jam"),
         (4, "sekitar 2 jam"),
+        (5, "sekitar 3 jam"),  # 150 minutes: rounded up, never understated
         (0, "belum dapat diperkirakan"),
     ],
 )
