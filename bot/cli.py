@@ -42,12 +42,16 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     from core.errors import DomainError
+    from storage.crypto import CryptoError
     from storage.keys import KeyFileError
+    from storage.seed import PartnersFileError
 
     try:
         return asyncio.run(coro)
-    except KeyFileError as exc:
+    except (KeyFileError, PartnersFileError) as exc:
         fail(str(exc), 2)
+    except CryptoError:
+        fail("the key file does not match this database (a data key cannot be unwrapped)", 2)
     except DomainError as exc:
         fail(_domain_sentence(exc))
     except (OperationalError, DBAPIError, OSError) as exc:
@@ -63,8 +67,8 @@ def _domain_sentence(exc: Exception) -> str:
 
     message = str(exc)
     try:
-        return catalogue.text(message, "en")
-    except KeyError:
+        return catalogue.text(message, "en", **getattr(exc, "values", {}))
+    except (KeyError, IndexError):
         return message
 
 
@@ -83,11 +87,24 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every database migration."""
+    from bot.wiring import keyring_from
+    from storage.db import create_engine, session_factory
     from storage.migrate import upgrade
+    from storage.seed import seed_partners
 
     cfg = settings()
-    run(upgrade(cfg.database_url))
-    typer.echo("database is up to date")
+
+    async def go() -> None:
+        keyring_from(cfg)  # the key file is made on first start, with its loud warning
+        await upgrade(cfg.database_url)
+        engine = create_engine(cfg.database_url)
+        try:
+            await seed_partners(session_factory(engine), cfg.partners_file)
+        finally:
+            await engine.dispose()
+
+    run(go())
+    typer.echo("database is up to date; partners and queues loaded from " + str(cfg.partners_file))
 
 
 from bot import cli_admin  # noqa: E402  (registers staff/keys/audit/stats/purge commands)
@@ -103,6 +120,9 @@ __all__ = ["app", "cli_admin", "main"]
 
 
 def main() -> None:
+    from bot.logs import configure
+
+    configure("WARNING")
     app(prog_name="sapa")
 
 

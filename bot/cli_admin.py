@@ -52,6 +52,8 @@ def staff_list() -> None:
         async with services(settings()) as svc, svc.uow() as uow:
             members = await uow.staff.all()
             queues = {q.id: q.code for q in await uow.partners.queues()}
+        if not members:
+            typer.echo("no staff members yet: create one with `sapa staff invite`")
         for s in members:
             codes = ",".join(queues.get(q, "?") for q in s.queue_ids) or "-"
             state = "active" if s.active else "revoked"

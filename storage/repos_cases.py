@@ -10,7 +10,7 @@ from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.model import (
-    OPEN_STATUSES,
+    CONTINUED_STATUSES,
     Case,
     CaseStatus,
     Demographics,
@@ -96,7 +96,7 @@ class SqlCaseRepository:
         found = await self._many(
             select(cases)
             .where(cases.c.client_id == client_id)
-            .where(cases.c.status.in_([s.value for s in OPEN_STATUSES]))
+            .where(cases.c.status.in_([s.value for s in CONTINUED_STATUSES]))
             .order_by(cases.c.opened_at.desc())
         )
         return found[0] if found else None
