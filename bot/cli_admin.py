@@ -97,9 +97,8 @@ def keys_status() -> None:
 @keys_app.command("rotate")
 def keys_rotate() -> None:
     """Add a KEK version and rewrap every data key; messages are not re-encrypted."""
-    from storage.rotation import rotate
-
     from storage.keys import save_keyring
+    from storage.rotation import rotate
 
     cfg = settings()
     if cfg.master_key is not None:
@@ -184,10 +183,9 @@ def stats_cmd(
     end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM")] = None,
 ) -> None:
     """Anonymised statistics: every cell below k is suppressed, totals included."""
+    from core.stats import build_report
     from core.stats_format import render
     from storage.stats_source import load_case_facts
-
-    from core.stats import build_report
 
     if fmt not in ("table", "json", "csv"):
         fail("--format must be table, json or csv", 2)
