@@ -12,14 +12,14 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from storage.purge import purge
-from storage.seed import seed_partners
 
 from bot.outbox_worker import OutboxWorker
 from bot.senders import Sender
 from bot.settings import Settings
 from bot.wiring import Services, services
 from storage.outbox import OutboxStore
+from storage.purge import purge
+from storage.seed import seed_partners
 
 log = logging.getLogger("sapa.app")
 PURGE_EVERY_SECONDS = 24 * 3600
