@@ -3,18 +3,23 @@
 Each class is a data table of phrases over the output of `nlu.normalise.normalise`
 (lower case, single spaces, slang folded: "pengen" -> "ingin", "gak" -> "tidak",
 "aku"/"kulo" -> "saya", "wae"/"aja" -> "saja", "urip" -> "hidup", "pejah" -> "mati").
-A phrase is a regular expression matched on word boundaries; `<NAME>` is a shared
-slot below. Its anchors are words of which every match contains at least one: only the
-few words around an anchor are searched, which keeps a 4000-character message well
-under a millisecond. A guard vetoes ordinary readings ("hp saya mau mati", "surat wasiat
-almarhum bapak"); goodbye cues marked weak only count two at a time.
+
+A phrase is a regular expression matched on word boundaries within one sentence; `<NAME>`
+is a shared slot. Its anchors say where a match can start: at a word of the first group
+(or up to `lead` words before one), and only in a message that also holds a word of every
+later group ("a b + c" is (a or b) and c). Matching is tried only at those words, which
+keeps a 4000-character message well under a millisecond.
+
+A guard vetoes ordinary readings: "inanimate" ("hp saya mau mati"), "legal" (a will in an
+inheritance question). Goodbye cues marked "weak" ("titip anak", "saya pamit") only count
+when two different ones come close together.
 """
 
 from __future__ import annotations
 
-import functools
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from core.triage import CrisisHit
@@ -23,8 +28,9 @@ from nlu.normalise import normalise
 
 class Phrase(NamedTuple):
     pattern: str
-    anchors: str  # space-separated words; <NAME> adds every word of a WORDS list
+    anchors: str  # "first words + other + other"; <NAME> stands for every word of WORDS[NAME]
     guard: str | None = None  # "inanimate", "legal" or "weak"
+    lead: int = 0  # words a match may start before its first-group anchor
 
 
 def _split(words: str) -> tuple[str, ...]:
@@ -90,56 +96,56 @@ SLOTS: dict[str, str] = {
         r"obat rumput|gramoxone|paraquat|furadan)"
     ),
 }
-POISON_ANCHORS = (
+POISON_STARTS = (
+    "racun baygon pestisida insektisida potas potasium portas sianida apotas obat cairan "
+    "pembersih karbol wipol porstex soklin bayclin cuka air thinner tiner gramoxone paraquat "
+    "furadan"
+)
+POISON_WORDS = (
     "racun baygon pestisida insektisida potas potasium portas sianida apotas nyamuk serangga "
     "tikus pembersih karbol wipol porstex soklin bayclin para aki keras thinner tiner rumput "
     "gramoxone paraquat furadan"
 )
-PREPARE = "siapkan kusiapkan siapin menyiapkan sediakan menyediakan nyiapin nyiapke sudah"
+DRINK = "minum meminum diminum menenggak nenggak tenggak menelan nelan nelen telan ditelan"
+PREPARE = "siapkan kusiapkan siapin menyiapkan sediakan menyediakan nyiapin nyiapke"
+END = "mengakhiri mengakhirin akhiri akhirin ngakhiri ngakhirin menyudahi sudahi"
 
-# Thoughts of or wishes for one's own death, in Indonesian, Javanese, slang and English.
+# Thoughts of or wishes for one's own death.
 SUICIDE: tuple[Phrase, ...] = (
     Phrase(
         r"(?:mem)?bu?n[uo]?h ?di?ri(?:ku)?",
         "bunuh bnuh bunh bnh bunoh bnoh membunuh membunoh bunuhdiri bunuhdri bnhdiri bunohdiri",
     ),
-    Phrase(r"bunuh awak(?:e|ku)?", "awak awake awakku + bunuh"),
+    Phrase(r"bunuh awak(?:e|ku)?", "bunuh + awak awake awakku"),
     Phrase(r"n(?:g|ge)lalu", "nglalu ngelalu"),
-    Phrase(r"<NOTNEG><WANT> <FILL><MATI>", "mati", "inanimate"),
+    Phrase(r"<NOTNEG><WANT> <FILL><MATI>", "<WANT> + mati", "inanimate"),
     Phrase(r"<MATI> saja", "mati", "inanimate"),
     Phrase(
         r"(?:lebih baik|lebih enak|mending|sebaiknya|luwih becik|luwih apik) <FILL><MATI>",
-        "mati",
+        "lebih mending sebaiknya luwih + mati",
         "inanimate",
     ),
     Phrase(
-        r"(?:mengakhiri|mengakhirin|akhiri|akhirin|ngakhiri|ngakhirin|menyudahi|sudahi) "
-        r"<ANY2>(?:hidup|nyawa)",
-        "hidup hidupku nyawa + mengakhiri mengakhirin akhiri akhirin ngakhiri ngakhirin menyudahi"
-        " sudahi",
+        r"(?:" + END.replace(" ", "|") + r") <ANY2>(?:hidup|nyawa)", END + " + hidup hidupku nyawa"
     ),
-    Phrase(
-        r"(?:mengakhiri|mengakhirin|akhiri|akhirin|ngakhiri|ngakhirin|menyudahi|sudahi) "
-        r"(?:semuanya|semua ini|segalanya)(?! dengan)",
-        "mengakhiri mengakhirin akhiri akhirin ngakhiri ngakhirin menyudahi sudahi",
-    ),
+    Phrase(r"(?:" + END.replace(" ", "|") + r") (?:semuanya|semua ini|segalanya)(?! dengan)", END),
     Phrase(r"(?:menghabisi|habisi) (?:nyawa|diri) ?(?:saya|sendiri|ku)", "menghabisi habisi"),
     Phrase(
         r"tidak (?:ingin|mau|kuat|sanggup|betah|pantas|layak) <FILL>hidup"
-        r"(?: (?:lagi|di dunia|didunia|selamanya)|$)",
-        "hidup + tidak",
+        r"(?: (?:lagi|di dunia|didunia|selamanya)|(?= \.)|$)",
+        "tidak + hidup",
     ),
-    Phrase(r"tidak (?:ingin|mau) (?:bangun (?:lagi|besok)|ada di dunia)", "bangun dunia + tidak"),
+    Phrase(r"tidak (?:ingin|mau) (?:bangun (?:lagi|besok)|ada di dunia)", "tidak + bangun dunia"),
     Phrase(
         r"(?:ingin|mau) <FILL>(?:menghilang|hilang|ilang|pergi) (?:selamanya|dari dunia)",
-        "selamanya dunia",
+        "ingin mau + selamanya dunia",
     ),
-    Phrase(r"(?:ingin|mau) <FILL>tidur (?:untuk )?selamanya", "selamanya"),
+    Phrase(r"(?:ingin|mau) <FILL>tidur (?:untuk )?selamanya", "ingin mau + selamanya"),
     Phrase(
         r"(?:capek|lelah|bosan|bosen|muak|kesel|letih|penat) (?:dengan |sama |menjalani )?hidup"
         r"(?! (?:di|sebagai|bersama|serumah|dengan|sama|berdua|hemat|sederhana|sehat|mandiri|"
         r"terpisah|jauh|pas|ngontrak|numpang|susah|monoton)\b)",
-        "hidup + capek lelah bosan bosen muak kesel letih penat",
+        "capek lelah bosan bosen muak kesel letih penat + hidup",
     ),
     Phrase(
         r"hidup(?:ku|nya)? <ANY2>tidak (?:ada )?(?:artinya|gunanya|berarti|berguna)",
@@ -147,39 +153,42 @@ SUICIDE: tuple[Phrase, ...] = (
     ),
     Phrase(
         r"tidak ada (?:gunanya|artinya|alasan) (?:untuk |lagi )?(?:saya )?hidup",
-        "hidup + gunanya artinya alasan",
+        "tidak + gunanya artinya alasan + hidup",
     ),
     Phrase(
         r"(?:ingin|mau) (?:menyusul|nyusul) (?:almarhum|almarhumah|alm|ke alam baka|ke surga)",
-        "menyusul nyusul",
+        "ingin mau + menyusul nyusul",
     ),
     Phrase(
         r"(?:ingin|mau|minta|semoga) <FILL>(?:cepat )?(?:dipanggil|diambil|dijemput) "
         r"(?:tuhan|allah|gusti|yang maha kuasa)",
-        "dipanggil diambil dijemput",
+        "ingin mau minta semoga + dipanggil diambil dijemput",
     ),
     Phrase(
         r"(?:dunia|semua|semuanya|keluarga|kalian|mereka|anak anak|istri|suami|orang orang)"
         r"(?: saya| ini| kita)? (?:akan )?(?:lebih baik|lebih bahagia|bahagia) tanpa "
         r"(?:saya|adanya saya|kehadiran saya)",
-        "tanpa + baik bahagia",
+        "dunia semua semuanya keluarga kalian mereka anak istri suami orang + tanpa",
     ),
     Phrase(
         r"(?:andai|seandainya|mending|lebih baik) saya tidak (?:pernah )?"
         r"(?:lahir|dilahirkan|ada di dunia)",
-        "lahir dilahirkan dunia",
+        "andai seandainya mending lebih + lahir dilahirkan dunia",
     ),
     Phrase(
         r"(?:lebih baik|mending) (?:saya )?(?:tidak ada|menghilang|tidak pernah ada)",
-        "baik mending + ada menghilang",
+        "lebih mending + ada menghilang",
     ),
     Phrase(r"suicid(?:e|al)|unalive", "suicide suicidal unalive"),
     Phrase(r"kill?(?:ing)? my ?self|kill me", "kill kil killing kiling"),
-    Phrase(r"take my (?:own )?life|end(?:ing)? (?:my life|it all)", "life all + take end ending"),
-    Phrase(r"(?:want|wanna|going|gonna|ready|deserve) (?:to )?die|better off dead", "die dead"),
+    Phrase(r"take my (?:own )?life|end(?:ing)? (?:my life|it all)", "take end ending + life all"),
+    Phrase(
+        r"(?:want|wanna|going|gonna|ready|deserve) (?:to )?die|better off dead",
+        "want wanna going gonna ready deserve better + die dead",
+    ),
     Phrase(
         r"(?:dont|do not|no longer) want to (?:live|be alive|wake up)|no reason to live",
-        "live alive wake + want",
+        "dont do no + live alive wake",
     ),
 )
 
@@ -190,14 +199,14 @@ SELF_HARM: tuple[Phrase, ...] = (
         r"silet) <ANY2><BODY>",
         "sayat sayatan menyayat nyayat disayat gores menggores nyilet nyiletin menyilet silet",
     ),
-    Phrase(r"<BODY> <ANY3>(?:sayatan|bekas silet|luka sayat)", "sayatan silet sayat"),
+    Phrase(r"<BODY> <ANY3>(?:sayatan|bekas silet|luka sayat)", "<BODYPART> + sayatan silet sayat"),
     Phrase(r"nyilet|nyeilet|menyilet|nyiletin", "nyilet nyeilet menyilet nyiletin"),
-    Phrase(r"(?:iris|potong|sayat|gores|silet) nadi", "nadi"),
+    Phrase(r"(?:iris|potong|sayat|gores|silet) nadi", "iris potong sayat gores silet + nadi"),
     Phrase(
         r"(?:melukai|menyakiti|nyakiti|nyakitin|nglarani|menyiksa|nyiksa|menghukum|memukul|"
         r"memukuli|mukul|mukulin) (?:diri|diriku|awak|awake|awakku)",
-        "diri diriku awak awake awakku + melukai menyakiti nyakiti nyakitin nglarani menyiksa"
-        " nyiksa menghukum memukul memukuli mukul mukulin",
+        "melukai menyakiti nyakiti nyakitin nglarani menyiksa nyiksa menghukum memukul memukuli"
+        " mukul mukulin + diri diriku awak awake awakku",
     ),
     Phrase(
         r"(?:melukai|menyakiti|menyayat|mencakar|menusuk|nusuk|menyundut|nyundut) <BODY>",
@@ -206,9 +215,9 @@ SELF_HARM: tuple[Phrase, ...] = (
     Phrase(
         r"(?:benturkan|membenturkan|benturin|jedotin|jedotkan|menjedotkan|membentur) "
         r"kepala(?:ku)?",
-        "kepala kepalaku + benturkan membenturkan benturin jedotin jedotkan menjedotkan membentur",
+        "benturkan membenturkan benturin jedotin jedotkan menjedotkan membentur",
     ),
-    Phrase(r"self ?harm(?:ing)?|self injury|cutting", "self selfharm cutting injury"),
+    Phrase(r"self ?harm(?:ing)?|self injury|cutting", "self selfharm cutting"),
     Phrase(
         r"cut(?:ting)? (?:my ?self|my wrists?|my arms?)|hurt(?:ing)? my ?self",
         "cut cutting hurt hurting",
@@ -220,34 +229,32 @@ METHOD: tuple[Phrase, ...] = (
     Phrase(r"(?:meng)?gantung ?(?:diri|leher)", "gantung menggantung gantungdiri"),
     Phrase(r"ngendhat|ngendat", "ngendhat ngendat"),
     Phrase(
-        r"(?:siapkan|kusiapkan|siapin|menyiapkan|sediakan|menyediakan|nyiapin|nyiapke|ikatkan|"
-        r"mengikat) <ANY2>tali(?! (?:sepatu|rafia|jemuran|tas|pramuka|kur|pusar|plastik|"
-        r"layangan|kolor|silaturahmi|kasih|persaudaraan)\b)",
-        "tali",
+        r"(?:" + PREPARE.replace(" ", "|") + r"|ikatkan|mengikat) <ANY2>tali(?! (?:sepatu|"
+        r"rafia|jemuran|tas|pramuka|kur|pusar|plastik|layangan|kolor|silaturahmi|kasih|"
+        r"persaudaraan)\b)",
+        PREPARE + " ikatkan mengikat + tali",
     ),
     Phrase(
         r"tali <ANY2>(?:di |ke )?(?:kamar|kusen|plafon|atap|usuk|blandar|kipas angin|leher)",
         "tali",
     ),
     Phrase(
-        r"(?:minum|meminum|diminum|menenggak|nenggak|tenggak|menelan|nelan|nelen|telan|ditelan|"
-        r"coba|mencoba|nyoba) <ANY2><POISON>",
-        POISON_ANCHORS + " + minum meminum diminum menenggak nenggak tenggak menelan nelan nelen"
-        " telan ditelan coba mencoba nyoba",
+        r"(?:" + DRINK.replace(" ", "|") + r"|coba|mencoba|nyoba) <ANY2><POISON>",
+        DRINK + " coba mencoba nyoba + " + POISON_WORDS,
     ),
     Phrase(
         r"<POISON> <ANY2>(?:diminum|ditelan|saya minum|kuminum|saya telan)",
-        POISON_ANCHORS + " + diminum ditelan minum kuminum telan",
+        POISON_STARTS + " + diminum ditelan minum kuminum telan",
     ),
     Phrase(
-        r"(?:siapkan|kusiapkan|siapin|menyiapkan|sediakan|menyediakan|nyiapin|nyiapke|sudah "
-        r"(?:ada|beli|membeli)) <ANY2>(?:racun|baygon|potas|sianida|apotas)",
-        "racun baygon potas sianida apotas + " + PREPARE,
+        r"(?:" + PREPARE.replace(" ", "|") + r"|sudah (?:ada|beli|membeli)) <ANY2>"
+        r"(?:racun|baygon|potas|sianida|apotas)",
+        PREPARE + " sudah + racun baygon potas sianida apotas",
     ),
     Phrase(
         r"racun tikus(?! (?:di|untuk|buat|ke) (?:gudang|sawah|kebun|dapur|rumah|lumbung|plafon|"
         r"kantor|toko|warung|tikus)\b)",
-        "tikus",
+        "racun + tikus",
     ),
     Phrase(
         r"(?:loncat|lompat|meloncat|melompat|terjun|njegur|nyebur|mencebur|njlungup) <ANY3>"
@@ -259,13 +266,16 @@ METHOD: tuple[Phrase, ...] = (
     Phrase(
         r"(?:menabrakkan|menabrakan|nabrakin|nabrakke|menceburkan|menjatuhkan|melemparkan|"
         r"menerjunkan|menenggelamkan|tenggelamkan|membakar|bakar|tusuk|menusuk) diri",
-        "diri + menabrakkan menabrakan nabrakin nabrakke menceburkan menjatuhkan melemparkan"
-        " menerjunkan menenggelamkan tenggelamkan membakar bakar tusuk menusuk",
+        "menabrakkan menabrakan nabrakin nabrakke menceburkan menjatuhkan melemparkan"
+        " menerjunkan menenggelamkan tenggelamkan membakar bakar tusuk menusuk + diri",
     ),
-    Phrase(r"(?:tidur|tiduran|berbaring|rebahan) di (?:atas )?rel", "rel"),
+    Phrase(
+        r"(?:tidur|tiduran|berbaring|rebahan) di (?:atas )?rel",
+        "tidur tiduran berbaring rebahan + rel",
+    ),
     Phrase(
         r"overdosis|overdos(?:e|ing)|dosis (?:yang )?(?:mematikan|berlebih)|lethal dose",
-        "overdosis overdose overdosing dosis dose",
+        "overdosis overdose overdosing dosis lethal",
     ),
     Phrase(
         r"obat(?: tidur)? <ANY2>(?:sekaligus|segenggam|sestrip|satu strip|sebotol|satu botol|"
@@ -275,58 +285,55 @@ METHOD: tuple[Phrase, ...] = (
     Phrase(
         r"(?:minum|menelan|telan|nelen|menenggak) obat <ANY1>banyak (?:banget |sekali )?"
         r"(?:biar|supaya|agar|sampai|sekaligus)",
-        "obat + banyak",
+        "minum menelan telan nelen menenggak + obat + banyak",
     ),
     Phrase(
         r"(?:minum|menelan|telan|nelen|menenggak) (?:semua|segenggam|sebotol|puluhan) "
         r"(?:obat|pil|tablet|butir)",
-        "obat pil tablet butir + semua segenggam sebotol puluhan",
+        "minum menelan telan nelen menenggak + obat pil tablet butir",
     ),
     Phrase(
         r"cara <ANY2>(?:<MATI>|bunuh diri|mengakhiri hidup) <ANY2>(?:tanpa (?:rasa )?sakit|"
         r"paling cepat|cepat|instan|tidak sakit)",
         "cara + mati diri hidup",
     ),
-    Phrase(r"pisau <ANY2>(?:ke |di )?(?:leher|nadi)", "pisau"),
-    Phrase(r"hang(?:ing)? my ?self|(?:slit|cut) my wrists?", "hang hanging wrist wrists"),
+    Phrase(r"pisau <ANY2>(?:ke |di )?(?:leher|nadi)", "pisau + leher nadi"),
+    Phrase(r"hang(?:ing)? my ?self|(?:slit|cut) my wrists?", "hang hanging slit cut"),
     Phrase(r"jump(?:ing)? (?:off|from) (?:a |the )?(?:bridge|building|roof)", "jump jumping"),
     Phrase(
         r"(?:take|took|swallow|swallowed) (?:all|a lot of|many|a bunch of) (?:my )?"
         r"(?:pills|tablets|meds)",
-        "pills tablets meds",
+        "take took swallow swallowed + pills tablets meds",
     ),
 )
 
-# Farewell notes. Weak cues ("titip anak", "saya pamit") only count two at a time.
+# Farewell notes.
 GOODBYE: tuple[Phrase, ...] = (
     Phrase(
         r"surat wasiat|wasiat terakhir|surat (?:perpisahan|terakhir) (?:saya|untuk)",
-        "wasiat perpisahan terakhir",
+        "surat wasiat + wasiat perpisahan terakhir",
         "legal",
     ),
-    Phrase(
-        r"ini (?:adalah )?(?:pesan|chat|kata kata|tulisan) terakhir",
-        "terakhir + pesan chat kata tulisan",
-    ),
+    Phrase(r"ini (?:adalah )?(?:pesan|chat|kata kata|tulisan) terakhir", "ini + terakhir"),
     Phrase(
         r"pesan terakhir (?:saya |ku )?(?:untuk|buat) (?:kalian|semua|keluarga|anak|istri|suami|"
         r"kamu|ibu|bapak)",
-        "terakhir + pesan",
+        "pesan + terakhir",
     ),
     Phrase(
         r"selamat tinggal (?:semua|semuanya|selamanya|dunia|kalian|untuk selamanya)",
-        "tinggal + selamat",
+        "selamat + tinggal",
     ),
     Phrase(r"pamit (?:untuk )?selamanya|pamit dari dunia", "pamit"),
     Phrase(
         r"sampai (?:jumpa|ketemu) (?:lagi )?di (?:surga|akhirat|kehidupan (?:lain|berikutnya|"
         r"selanjutnya)|alam lain)",
-        "jumpa ketemu + surga akhirat kehidupan alam",
+        "sampai + jumpa ketemu",
     ),
     Phrase(
         r"goodbye (?:forever|everyone|world|cruel world)|my (?:last|final) "
         r"(?:message|goodbye|words)",
-        "goodbye last final + forever everyone world my",
+        "goodbye my + forever everyone world last final",
     ),
     Phrase(
         r"maafkan (?:saya|kulo)(?: atas| untuk)? (?:selama ini|semuanya|segalanya|"
@@ -336,20 +343,18 @@ GOODBYE: tuple[Phrase, ...] = (
     ),
     Phrase(r"maaf <ANY3>(?:menyusahkan|merepotkan|jadi beban|menjadi beban)", "maaf", "weak"),
     Phrase(r"titip (?:anak anak|anak|anakku|istri|suami|ibu|bojo)", "titip", "weak"),
-    Phrase(
-        r"jaga (?:anak anak|anakku|anak anakku|anak saya|ibu)", "jaga + anak anakku ibu", "weak"
-    ),
+    Phrase(r"jaga (?:anak anak|anakku|anak saya|ibu)", "jaga", "weak"),
     Phrase(
         r"terima kasih (?:untuk|atas) (?:semuanya|segalanya|selama ini)",
-        "kasih + semuanya segalanya selama",
+        "terima + semuanya segalanya selama",
         "weak",
     ),
-    Phrase(r"saya pamit", "pamit", "weak"),
-    Phrase(r"selamat tinggal", "tinggal + selamat", "weak"),
-    Phrase(r"ini yang terakhir", "terakhir + yang", "weak"),
-    Phrase(r"jangan cari saya", "cari + jangan", "weak"),
+    Phrase(r"saya pamit", "pamit", "weak", lead=1),
+    Phrase(r"selamat tinggal", "selamat + tinggal", "weak"),
+    Phrase(r"ini yang terakhir", "terakhir", "weak", lead=2),
+    Phrase(r"jangan cari saya", "jangan + cari", "weak"),
     Phrase(
-        r"tidak akan (?:ketemu|bertemu|melihat saya) lagi", "ketemu bertemu melihat + lagi", "weak"
+        r"tidak akan (?:ketemu|bertemu|melihat saya) lagi", "ketemu bertemu melihat", "weak", lead=2
     ),
 )
 
@@ -369,7 +374,7 @@ VIOLENCE: tuple[Phrase, ...] = (
     Phrase(r"<HIT>(?:ku|in saya)", " ".join(f"{v}ku {v}in" for v in WORDS["HIT"])),
     Phrase(
         r"(?:sering|suka|selalu|pernah|sampai|mulai|kerap|tega|berani) <HIT>",
-        "<HIT> + sering suka selalu pernah sampai mulai kerap tega berani",
+        "sering suka selalu pernah sampai mulai kerap tega berani + <HIT>",
     ),
     Phrase(r"(?:main|bermain) (?:tangan|fisik)|kasar secara fisik", "main bermain kasar"),
     Phrase(
@@ -386,7 +391,7 @@ VIOLENCE: tuple[Phrase, ...] = (
     Phrase(
         r"(?:membakar|bakar|dibakar|mbakar|ngobong|diobong) (?:rumah|kamar|mobil saya|"
         r"motor saya|saya|anak)",
-        "membakar bakar dibakar mbakar ngobong diobong + rumah kamar mobil motor saya anak",
+        "membakar bakar dibakar mbakar ngobong diobong",
     ),
     Phrase(
         r"(?:disiram|menyiram|nyiram|siram) <ANY2>(?:air keras|air panas|air mendidih|bensin|"
@@ -407,7 +412,7 @@ VIOLENCE: tuple[Phrase, ...] = (
     ),
     Phrase(
         r"domestic (?:violence|abuse)|threaten(?:ed|s)? to kill|sexually assaulted|raped",
-        "domestic threaten threatened threatens assaulted raped",
+        "domestic threaten threatened threatens sexually raped",
     ),
 )
 
@@ -416,7 +421,8 @@ DANGER_TO_OTHERS: tuple[Phrase, ...] = (
     Phrase(
         r"<NOTNEG>(?:ingin|mau|arep|akan|bakal|rasanya|niat|berniat|tega|kepikiran|terpikir|"
         r"berpikir untuk|takut) <FILL><KILL> <ANY1><PERSON>",
-        "<KILL>",
+        "ingin mau arep akan bakal rasanya niat berniat tega kepikiran terpikir berpikir takut"
+        " + <KILL>",
     ),
     Phrase(
         r"(?:bunuh|habisi|bacok|tusuk|gorok) (?:saja )?(?:dia|mereka|kamu|kau|kalian|orang itu|"
@@ -430,12 +436,12 @@ DANGER_TO_OTHERS: tuple[Phrase, ...] = (
     Phrase(r"(?:mateni|pateni) <PERSON>", "mateni pateni"),
     Phrase(
         r"(?:rencana|merencanakan|berencana) <ANY2>(?:membunuh|menghabisi|meracuni|mencelakai)",
-        "membunuh menghabisi meracuni mencelakai",
+        "rencana merencanakan berencana + membunuh menghabisi meracuni mencelakai",
     ),
     Phrase(
         r"(?:want|wanna|going|gonna|will|plan|planning) (?:to )?(?:kill|murder|hurt|harm|stab|"
         r"shoot) (?!my ?self)",
-        "kill murder hurt harm stab shoot",
+        "want wanna going gonna will plan planning + kill murder hurt harm stab shoot",
     ),
     Phrase(
         r"kill (?:him|her|them|you|my (?:wife|husband|boss|kids?|son|daughter|family|"
@@ -453,34 +459,38 @@ CLASSES: dict[str, tuple[Phrase, ...]] = {
     "danger_to_others": DANGER_TO_OTHERS,
 }
 
-# Words before "mati" that make it a thing breaking down, not a person dying.
+# The word before "mati" that makes it a thing breaking down, not a person dying.
 _INANIMATE = re.compile(
     r"(?:hp|hape|handphone|ponsel|baterai|batre|batrai|motor|mobil|mesin|lampu|listrik|laptop|"
     r"komputer|tv|televisi|kulkas|tanaman|pohon|ikan|ayam|kucing|anjing|sapi|kambing|bebek|aki|"
     r"sinyal|wifi|jaringan|server|aplikasi|sistem|kipas|ac|pompa|senter|jam|usaha|bisnis|toko|"
     r"warung|akun|kartu|pulsa|kuota)(?:nya|ne|ku)?"
 )
+_SKIPPED_BEFORE = frozenset(
+    {"saya", "ku", "nya", "sudah", "kok", "lagi", "ini", "itu", "mau", "ingin", "terus", "sering"}
+)
 # A will in an inheritance or legal question is not a goodbye note.
 _LEGAL = re.compile(
     r"\b(?:notaris|waris|warisan|ahli waris|almarhum|almarhumah|alm|mendiang|pengadilan|sah|"
     r"hukum|hukumnya|gugat|gugatan|sertifikat|tanah|pembagian|akta|harta)\b"
 )
-_SKIPPED_BEFORE = frozenset(
-    {"saya", "ku", "nya", "sudah", "kok", "lagi", "ini", "itu", "mau", "ingin", "terus", "sering"}
-)
-WINDOW = 10  # words searched either side of an anchor; longer than any phrase
-
-Guard = Callable[[str, int, "_Message"], bool]
+WEAK_DISTANCE = 300  # characters within which two weak goodbye cues count together
+_BOUNDARY = "zzkalimatzz"  # survives normalise() untouched, then becomes "."
 
 
-def _inanimate_subject(segment: str, start: int, message: _Message) -> bool:
-    """True when the words just before a match name a thing, as in "hp saya mau mati"."""
-    before = [w for w in segment[max(0, start - 60) : start].split() if w not in _SKIPPED_BEFORE]
-    return bool(before) and _INANIMATE.fullmatch(before[-1]) is not None
+Guard = Callable[["_Message", int], bool]
 
 
-def _legal_context(segment: str, start: int, message: _Message) -> bool:
-    return message.legal
+def _inanimate_subject(message: _Message, start: int) -> bool:
+    """True when the word just before a match names a thing, as in "hp saya mau mati"."""
+    before = message.full[max(0, start - 60) : start].split()
+    words = [w for w in before if w not in _SKIPPED_BEFORE]
+    return bool(words) and _INANIMATE.fullmatch(words[-1]) is not None
+
+
+def _legal_context(message: _Message, start: int) -> bool:
+    """True when the sentence around the match is about inheritance or the law."""
+    return _LEGAL.search(message.sentence_at(start)) is not None
 
 
 _GUARDS: dict[str, Guard] = {"inanimate": _inanimate_subject, "legal": _legal_context}
@@ -494,7 +504,6 @@ def _expand(pattern: str) -> str:
 
 
 def _anchor_groups(anchors: str) -> tuple[frozenset[str], ...]:
-    """ "a b + c" is (a or b) and c; a <NAME> token stands for every word of WORDS[NAME]."""
     groups = []
     for group in anchors.split("+"):
         words: set[str] = set()
@@ -505,96 +514,125 @@ def _anchor_groups(anchors: str) -> tuple[frozenset[str], ...]:
     return tuple(groups)
 
 
-class _Rule(NamedTuple):
-    regex: re.Pattern[str]
-    anchors: tuple[frozenset[str], ...]
-    guard: Guard | None
-    weak: bool
-
-    @classmethod
-    def build(cls, phrase: Phrase) -> _Rule:
-        regex = re.compile(r"\b(?:" + _expand(phrase.pattern) + r")\b")
-        guard = _GUARDS.get(phrase.guard) if phrase.guard else None
-        return cls(regex, _anchor_groups(phrase.anchors), guard, phrase.guard == "weak")
-
-    def found_in(self, message: _Message) -> bool:
-        first, *rest = self.anchors
-        if not message.has_any(first) or not all(message.has_any(group) for group in rest):
-            return False
-        return any(self._found_in(segment, message) for segment in message.around(first))
-
-    def _found_in(self, segment: str, message: _Message) -> bool:
-        pos = 0
-        while (match := self.regex.search(segment, pos)) is not None:
-            if self.guard is None or not self.guard(segment, match.start(), message):
-                return True
-            pos = match.start() + 1
-        return False
+def _mark_sentences(text: str) -> str:
+    """Sentences end at ".", "!" or "?" before a space; an ellipsis ("ingin... mati") does not."""
+    text = text.replace("...", "   ")
+    for end in (". ", "! ", "? ", ".\n", "!\n", "?\n"):
+        text = text.replace(end, f" {_BOUNDARY} ")
+    return text
 
 
 class _Message:
-    """A normalised message split in words, and which anchor words it holds."""
+    """A normalised message, one space between words, and which anchor words it holds."""
 
     def __init__(self, text: str, anchors: frozenset[str]) -> None:
-        self.full = normalise(text)
-        self.words = self.full.split()
-        self.present = anchors.intersection(self.words)
-        self._segments: dict[tuple[int, int], str] = {}
+        marked = _mark_sentences(text)
+        self.full = normalise(marked).replace(_BOUNDARY, ".")
+        self.present = anchors.intersection(self.full.split(" "))
+        self._padded = f" {self.full} "
 
-    @functools.cached_property
-    def legal(self) -> bool:
-        return _LEGAL.search(self.full) is not None
+    def sentence_at(self, offset: int) -> str:
+        start = self.full.rfind(" . ", 0, offset) + 1
+        end = self.full.find(" . ", offset)
+        return self.full[start : end if end >= 0 else len(self.full)]
 
-    def has_any(self, words: frozenset[str]) -> bool:
-        return not words.isdisjoint(self.present)
+    def has_all(self, groups: tuple[frozenset[str], ...]) -> bool:
+        return all(not group.isdisjoint(self.present) for group in groups)
 
-    def around(self, words: frozenset[str]) -> list[str]:
-        """The stretches of text within WINDOW words of any of these words."""
-        found = sorted(i for word in words.intersection(self.present) for i in self._at[word])
-        spans: list[tuple[int, int]] = []
-        for i in found:
-            lo, hi = max(0, i - WINDOW), i + WINDOW + 1
-            if spans and lo <= spans[-1][1]:
-                spans[-1] = (spans[-1][0], hi)
-            else:
-                spans.append((lo, hi))
-        return [self._segment(span) for span in spans]
+    def offsets(self, word: str) -> Iterator[int]:
+        """Where each occurrence of the word starts in the message."""
+        needle, found = f" {word} ", self._padded.find(f" {word} ")
+        while found >= 0:
+            yield found
+            found = self._padded.find(needle, found + len(word) + 1)
 
-    @functools.cached_property
-    def _at(self) -> dict[str, list[int]]:
-        at: dict[str, list[int]] = {word: [] for word in self.present}
-        for i, word in enumerate(self.words):
-            if word in at:
-                at[word].append(i)
-        return at
+    def back(self, offset: int, words: int) -> Iterator[int]:
+        """The start of the word at offset and of up to `words` words before it."""
+        yield offset
+        for _ in range(words):
+            if offset == 0:
+                return
+            offset = self.full.rfind(" ", 0, offset - 1) + 1
+            yield offset
 
-    def _segment(self, span: tuple[int, int]) -> str:
-        if span not in self._segments:
-            self._segments[span] = " ".join(self.words[span[0] : span[1]])
-        return self._segments[span]
+
+class _Rule(NamedTuple):
+    regex: re.Pattern[str]
+    first: frozenset[str]
+    rest: tuple[frozenset[str], ...]
+    lead: int
+    guard: Guard | None
+
+    @classmethod
+    def build(cls, phrase: Phrase) -> _Rule:
+        first, *rest = _anchor_groups(phrase.anchors)
+        regex = re.compile(r"\b(?:" + _expand(phrase.pattern) + r")\b")
+        return cls(regex, first, tuple(rest), phrase.lead, _GUARDS.get(phrase.guard or ""))
+
+    def positions(self, message: _Message) -> Iterator[int]:
+        """Where in the normalised message this phrase matches and no guard vetoes it."""
+        if self.first.isdisjoint(message.present) or not message.has_all(self.rest):
+            return
+        tried = {
+            start
+            for word in self.first.intersection(message.present)
+            for offset in message.offsets(word)
+            for start in message.back(offset, self.lead)
+        }
+        for start in sorted(tried):
+            if self.regex.match(message.full, start) and not (
+                self.guard and self.guard(message, start)
+            ):
+                yield start
+
+
+class _Class(NamedTuple):
+    name: str
+    rules: tuple[_Rule, ...]
+    weak: tuple[_Rule, ...]
+
+    def found_in(self, message: _Message, candidates: set[_Rule]) -> bool:
+        rules = (rule for rule in self.rules if rule in candidates)
+        if any(next(rule.positions(message), None) is not None for rule in rules):
+            return True
+        found = [list(rule.positions(message)) for rule in self.weak if rule in candidates]
+        return any(
+            abs(a - b) <= WEAK_DISTANCE
+            for one, other in itertools.combinations(found, 2)
+            for a in one
+            for b in other
+        )
 
 
 class CrisisLexicon:
     """Screens a message for crisis phrases; returns the classes matched, never the text."""
 
     def __init__(self) -> None:
-        self._classes = {
-            name: tuple(_Rule.build(phrase) for phrase in phrases)
+        self._classes = tuple(
+            _Class(
+                name,
+                tuple(_Rule.build(p) for p in phrases if p.guard != "weak"),
+                tuple(_Rule.build(p) for p in phrases if p.guard == "weak"),
+            )
             for name, phrases in CLASSES.items()
-        }
-        self._anchors = frozenset().union(
-            *(group for rules in self._classes.values() for rule in rules for group in rule.anchors)
+        )
+        # Which rules can start at a word, and every word any rule needs.
+        self._starting: dict[str, set[_Rule]] = {}
+        for rule in (r for c in self._classes for r in (*c.rules, *c.weak)):
+            for word in rule.first:
+                self._starting.setdefault(word, set()).add(rule)
+        self._anchors = frozenset(
+            word
+            for c in self._classes
+            for rule in (*c.rules, *c.weak)
+            for group in (rule.first, *rule.rest)
+            for word in group
         )
 
     def screen(self, text: str) -> CrisisHit | None:
         message = _Message(text, self._anchors)
-        if not message.present:
+        candidates = set().union(*(self._starting.get(w, ()) for w in message.present))
+        if not candidates:
             return None
-        classes = tuple(name for name, rules in self._classes.items() if _hit(rules, message))
+        classes = tuple(c.name for c in self._classes if c.found_in(message, candidates))
         return CrisisHit(classes=classes) if classes else None
-
-
-def _hit(rules: tuple[_Rule, ...], message: _Message) -> bool:
-    if any(not rule.weak and rule.found_in(message) for rule in rules):
-        return True
-    return sum(1 for rule in rules if rule.weak and rule.found_in(message)) >= 2

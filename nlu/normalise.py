@@ -75,6 +75,7 @@ _PUNCTUATION = str.maketrans(
     }
 )
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_ACCENTS = re.compile(r"[\u0300-\u036f]+")  # combining marks left by NFD: "é" is "e" + U+0301
 _LEETISH = re.compile(r"[0-9@$]")
 _NUMBER = re.compile(r"\d{2,}")
 _UNIT = re.compile(r"[a-z]{1,2}\d")  # "rp4", "no5", "km3"
@@ -86,22 +87,34 @@ def normalise(text: str) -> str:
     """Lower-case, accent-free, de-leeted, de-stretched, slang-expanded single-spaced text."""
     text = unicodedata.normalize("NFKC", text).casefold().translate(_PUNCTUATION)
     if not text.isascii():
-        text = _NON_ASCII.sub(" ", _strip_accents(text))
-    words = _STRETCH.sub(r"\1", text).split()
-    if _LEETISH.search(text) is None:
-        return " ".join([SLANG.get(w, w) for w in words])
-    return " ".join(filter(None, [SLANG.get(w, w) if w.isalpha() else _unleet(w) for w in words]))
+        text = unicodedata.normalize("NFD", text)  # "≠" can decompose into "=" and a mark
+        text = _NON_ASCII.sub(" ", _ACCENTS.sub("", text)).translate(_PUNCTUATION)
+    text = _STRETCH.sub(r"\1", text)
+    if _LEETISH.search(text) is not None:
+        text = _unleet_words(text)
+    words = text.split()
+    return " ".join(map(SLANG.get, words, words))
 
 
-def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+def _unleet_words(text: str) -> str:
+    """Apply _unleet to each space-separated word holding a digit, "@" or "$"."""
+    parts, done = [], 0
+    for match in _LEETISH.finditer(text):
+        if match.start() < done:
+            continue
+        start = text.rfind(" ", 0, match.start()) + 1
+        end = text.find(" ", match.end())
+        end = len(text) if end < 0 else end
+        parts += [text[done:start], _unleet(text[start:end])]
+        done = end
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def _unleet(word: str) -> str:
     """Read digits as letters inside words ("bun0h d1r1"), never in numbers ("pukul 10")."""
     if _NUMBER.search(word) or _UNIT.fullmatch(word) or not any(c.isalpha() for c in word):
-        return word.replace("@", "").replace("$", "")  # a bare "@" or "$" is dropped
+        return _fold(word.replace("@", "").replace("$", ""))  # a bare "@" or "$" is dropped
     word = word.translate(_LEET)
     if len(word) > 3 and word.endswith("2") and word[:-1].isalpha():
         half = _fold(word[:-1])
