@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import uvicorn
+from pydantic import SecretStr
 
 from bot.app import create_app
 from bot.logs import configure
 from bot.settings import Settings
+from nlu.server import NLUServerError, managed_nlu
 
 log = logging.getLogger("sapa.serve")
 
 
+def _progress(line: str) -> None:
+    """Rasa's training progress goes to the terminal, not to the service log."""
+    print(line, file=sys.stderr, flush=True)
+
+
 async def serve(settings: Settings, *, host: str, port: int) -> None:
     configure(settings.log_level)
-    app = create_app(settings)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
-    log.info("listening on http://%s:%d", host, port)
-    await uvicorn.Server(config).serve()
+    try:
+        await _serve(settings, host=host, port=port)
+    except NLUServerError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
+async def _serve(settings: Settings, *, host: str, port: int) -> None:
+    if not settings.nlu_url:
+        log.info("SAPA_NLU_URL is not set: starting a local NLU server")
+    async with managed_nlu(settings, progress=_progress) as (nlu_url, nlu_token):
+        settings = settings.model_copy(
+            update={"nlu_url": nlu_url, "nlu_token": SecretStr(nlu_token) if nlu_token else None}
+        )
+        log.info("NLU server at %s", nlu_url)
+        app = create_app(settings)
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+        log.info("listening on http://%s:%d", host, port)
+        await uvicorn.Server(config).serve()

@@ -34,7 +34,7 @@ FALLBACK_INTENT = "nlu_fallback"
 
 
 class CircuitBreaker:
-    """Opens after `threshold` consecutive failures; lets one trial call through after `cooldown`."""
+    """Opens after `threshold` consecutive failures; after `cooldown` one trial call may pass."""
 
     def __init__(
         self,
@@ -120,6 +120,7 @@ def _uncertain(
         return False
     # Two close intents that mean the same thing (category and crisis flag) are not ambiguous.
     return INTENTS.get(ranked[0][0]) != INTENTS.get(ranked[1][0])
+
 
 class RasaClassifier:
     """`POST /model/parse` with short timeouts; every failure becomes ClassifierUnavailable."""

@@ -188,4 +188,3 @@ async def evaluate_file(
 
 def stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-

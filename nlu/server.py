@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -97,7 +96,7 @@ def train(
 
 def _stream(command: list[str], *, cwd: Path, progress: Callable[[str], object]) -> int:
     """Run a command, passing each output line (and progress-bar update) to `progress`."""
-    with subprocess.Popen(
+    with subprocess.Popen(  # noqa: S603 (a fixed command: our Rasa, our paths)
         command, cwd=cwd, env=rasa_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     ) as proc:
         assert proc.stdout is not None
@@ -152,39 +151,50 @@ async def local_server(
     rasa = require_rasa()
     token = secrets.token_urlsafe(24)
     url = f"http://127.0.0.1:{port}"
-    log_file.parent.mkdir(parents=True, exist_ok=True)
-    command = [
-        str(rasa), "run", "--enable-api", "--model", str(model.resolve()),
-        "-i", "127.0.0.1", "-p", str(port), "--auth-token", token,
-    ]  # fmt: skip
-    with log_file.open("ab") as log:
+    command = _run_command(rasa, model, port, token)
+    with _open_log(log_file) as log:
         proc = await asyncio.create_subprocess_exec(
             *command, cwd=log_file.parent, env=rasa_env(), stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
         )  # fmt: skip
     try:
-        await _wait_ready(proc, url, token, log_file, ready_timeout)
+        try:
+            async with asyncio.timeout(ready_timeout):
+                await _wait_ready(proc, url, token, log_file)
+        except TimeoutError:
+            raise NLUServerError(
+                f"the Rasa server was not ready within {ready_timeout:.0f} s; see {log_file}"
+            ) from None
         yield url, token, proc
     finally:
         await _stop(proc)
 
 
+def _run_command(rasa: Path, model: Path, port: int, token: str) -> list[str]:
+    # No --cors: only the app (server side) talks to Rasa. Default log level: Rasa logs
+    # parse requests (with their text) at debug level only.
+    return [
+        str(rasa), "run", "--enable-api", "--model", str(model.resolve()),
+        "-i", "127.0.0.1", "-p", str(port), "--auth-token", token,
+    ]  # fmt: skip
+
+
+def _open_log(log_file: Path) -> IO[bytes]:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    return log_file.open("ab")
+
+
 async def _wait_ready(
-    proc: asyncio.subprocess.Process, url: str, token: str, log_file: Path, timeout: float
+    proc: asyncio.subprocess.Process, url: str, token: str, log_file: Path
 ) -> None:
-    deadline = time.monotonic() + timeout
     async with httpx.AsyncClient(timeout=2.0) as http:
-        while time.monotonic() < deadline:
-            if proc.returncode is not None:
-                raise NLUServerError(
-                    f"the Rasa server exited with code {proc.returncode}; see {log_file}"
-                )
+        while proc.returncode is None:
             with contextlib.suppress(httpx.HTTPError, ValueError):
                 status = await http.get(f"{url}/status", params={"token": token})
                 if status.status_code == 200 and status.json().get("model_file"):
                     return
             await asyncio.sleep(0.5)
-    raise NLUServerError(f"the Rasa server was not ready within {timeout:.0f} s; see {log_file}")
+    raise NLUServerError(f"the Rasa server exited with code {proc.returncode}; see {log_file}")
 
 
 async def _stop(proc: asyncio.subprocess.Process) -> None:
