@@ -43,7 +43,7 @@ WORDS: dict[str, tuple[str, ...]] = {
         "memukul memukuli mukul mukulin mukuli nggebuki ngegebukin nggebug nggebugi menampar "
         "nampar nampari menendang nendang nendangi mencekik nyekik menjambak njambak menganiaya "
         "menyiksa nyiksa menghajar ngehajar menonjok nonjok meninju ninju njotosi menjotos "
-        "membacok menusuk nusuk membanting mbanting menyeret nyeret mengurung ngurung menyekap "
+        "membacok menusuk nusuk membanting mbanting mengurung ngurung menyekap "
         "nyekap mengunci ngunci menyundut nyundut menggampar nggampar menempeleng nempeleng "
         "ngantemi memperkosa melecehkan mencabuli ngeplak ngepruk nabok menabok mancal "
         "nyepak"
@@ -76,6 +76,7 @@ SLOTS: dict[str, str] = {
     "ANY1": r"(?:\w+ )?",
     "ANY2": r"(?:\w+ ){0,2}",
     "ANY3": r"(?:\w+ ){0,3}",
+    "ANY4": r"(?:\w+ ){0,4}",
     "NOTNEG": r"(?<!tidak )",
     # "mati" as dying, not a power cut, a dead battery or an idiom
     "MATI": (
@@ -96,6 +97,7 @@ SLOTS: dict[str, str] = {
         r"obat rumput|gramoxone|paraquat|furadan)"
     ),
 }
+BODY_WORDS = " ".join(f"{part} {part}ku {part}nya" for part in WORDS["BODYPART"])
 POISON_STARTS = (
     "racun baygon pestisida insektisida potas potasium portas sianida apotas obat cairan "
     "pembersih karbol wipol porstex soklin bayclin cuka air thinner tiner gramoxone paraquat "
@@ -137,7 +139,8 @@ SUICIDE: tuple[Phrase, ...] = (
     ),
     Phrase(r"tidak (?:ingin|mau) (?:bangun (?:lagi|besok)|ada di dunia)", "tidak + bangun dunia"),
     Phrase(
-        r"(?:ingin|mau) <FILL>(?:menghilang|hilang|ilang|pergi) (?:selamanya|dari dunia)",
+        r"(?:ingin|mau) <FILL>(?:menghilang|hilang|ilang|ngilang|pergi) "
+        r"<FILL>(?:selamanya|dari dunia)",
         "ingin mau + selamanya dunia",
     ),
     Phrase(r"(?:ingin|mau) <FILL>tidur (?:untuk )?selamanya", "ingin mau + selamanya"),
@@ -166,7 +169,7 @@ SUICIDE: tuple[Phrase, ...] = (
     ),
     Phrase(
         r"(?:dunia|semua|semuanya|keluarga|kalian|mereka|anak anak|istri|suami|orang orang)"
-        r"(?: saya| ini| kita)? (?:akan )?(?:lebih baik|lebih bahagia|bahagia) tanpa "
+        r"(?: saya| ini| kita| orang)? (?:akan )?(?:lebih baik|lebih bahagia|bahagia) tanpa "
         r"(?:saya|adanya saya|kehadiran saya)",
         "dunia semua semuanya keluarga kalian mereka anak istri suami orang + tanpa",
     ),
@@ -190,6 +193,11 @@ SUICIDE: tuple[Phrase, ...] = (
         r"(?:dont|do not|no longer) want to (?:live|be alive|wake up)|no reason to live",
         "dont do no + live alive wake",
     ),
+    Phrase(
+        r"(?:dont|do not|cant|cannot) see (?:the|any) point (?:of|in) (?:living|life|going on)|"
+        r"no point (?:in )?(?:living|going on)|tired of living|(?:cant|cannot) go on",
+        "dont do cant cannot no tired",
+    ),
 )
 
 # Hurting oneself: cutting, burning, hitting one's own body.
@@ -199,7 +207,9 @@ SELF_HARM: tuple[Phrase, ...] = (
         r"silet) <ANY2><BODY>",
         "sayat sayatan menyayat nyayat disayat gores menggores nyilet nyiletin menyilet silet",
     ),
-    Phrase(r"<BODY> <ANY3>(?:sayatan|bekas silet|luka sayat)", "<BODYPART> + sayatan silet sayat"),
+    Phrase(
+        r"<BODY> <ANY3>(?:sayatan|bekas silet|luka sayat)", BODY_WORDS + " + sayatan silet sayat"
+    ),
     Phrase(r"nyilet|nyeilet|menyilet|nyiletin", "nyilet nyeilet menyilet nyiletin"),
     Phrase(r"(?:iris|potong|sayat|gores|silet) nadi", "iris potong sayat gores silet + nadi"),
     Phrase(
@@ -278,6 +288,17 @@ METHOD: tuple[Phrase, ...] = (
         "overdosis overdose overdosing dosis lethal",
     ),
     Phrase(
+        r"obat tidur (?:banyak|sebanyak|berlebihan)|(?:mengumpulkan|ngumpulin|menimbun|nimbun|"
+        r"menyetok|nyetok) <ANY2>(?:obat|pil|racun)",
+        "obat mengumpulkan ngumpulin menimbun nimbun menyetok nyetok",
+    ),
+    Phrase(
+        r"(?:jembatan|gedung|atap|tebing|menara|tower|rooftop|flyover) <ANY3>(?:ingin|mau|arep|"
+        r"siap|hampir|nekat) (?:loncat|lompat|terjun|melompat|meloncat|njegur|nyebur)",
+        "jembatan gedung atap tebing menara tower rooftop flyover + loncat lompat terjun melompat"
+        " meloncat njegur nyebur",
+    ),
+    Phrase(
         r"obat(?: tidur)? <ANY2>(?:sekaligus|segenggam|sestrip|satu strip|sebotol|satu botol|"
         r"berlebihan|puluhan butir|sampai habis)",
         "obat + sekaligus segenggam sestrip strip sebotol botol berlebihan puluhan habis",
@@ -343,13 +364,31 @@ GOODBYE: tuple[Phrase, ...] = (
     ),
     Phrase(r"maaf <ANY3>(?:menyusahkan|merepotkan|jadi beban|menjadi beban)", "maaf", "weak"),
     Phrase(r"titip (?:anak anak|anak|anakku|istri|suami|ibu|bojo)", "titip", "weak"),
+    Phrase(
+        r"(?:kalau|jika|bila|seandainya|setelah) saya (?:sudah )?tidak ada(?: lagi)?"
+        r"(?! (?:di|uang|waktu|kabar|sinyal|pulsa|kuota|kerjaan)\b)",
+        "kalau jika bila seandainya setelah + ada",
+        "weak",
+    ),
+    Phrase(
+        r"(?:menulis|nulis|tulis|menuliskan|bikin|membuat) surat (?:untuk|buat) "
+        r"(?:anak|istri|suami|keluarga|kalian|ibu|bapak|orang tua)",
+        "menulis nulis tulis menuliskan bikin membuat + surat",
+        "weak",
+    ),
     Phrase(r"jaga (?:anak anak|anakku|anak saya|ibu)", "jaga", "weak"),
     Phrase(
         r"terima kasih (?:untuk|atas) (?:semuanya|segalanya|selama ini)",
         "terima + semuanya segalanya selama",
         "weak",
     ),
-    Phrase(r"saya pamit", "pamit", "weak", lead=1),
+    Phrase(
+        r"saya pamit(?! (?:pulang|dulu|duluan|ke|kerja|rapat|sebentar|istirahat|tidur|izin|cuti|"
+        r"mundur|off)\b)",
+        "pamit",
+        "weak",
+        lead=1,
+    ),
     Phrase(r"selamat tinggal", "selamat + tinggal", "weak"),
     Phrase(r"ini yang terakhir", "terakhir", "weak", lead=2),
     Phrase(r"jangan cari saya", "jangan + cari", "weak"),
@@ -378,11 +417,21 @@ VIOLENCE: tuple[Phrase, ...] = (
     ),
     Phrase(r"(?:main|bermain) (?:tangan|fisik)|kasar secara fisik", "main bermain kasar"),
     Phrase(
+        r"(?:(?:menyeret|nyeret) <ANY1><PERSON>|diseret)(?!(?: \w+){0,3} (?:ke (?:pengadilan|"
+        r"meja hijau|ranah hukum|jalur hukum|polisi|penjara|kpk)|dalam kasus|kasus)\b)",
+        "menyeret nyeret diseret",
+    ),
+    Phrase(
+        r"(?:membunuh|bunuh|menghabisi|mencelakai|menusuk|membacok|meracuni|mencekik) "
+        r"(?:saya|kami|anak anak saya|anak saya|keluarga saya|istri saya|suami saya)",
+        "membunuh bunuh menghabisi mencelakai menusuk membacok meracuni mencekik",
+    ),
+    Phrase(
         r"(?:dikunci|dikurung|disekap) <ANY2>(?:di |dalam )?(?:kamar|gudang|kamar mandi)",
         "dikunci dikurung disekap",
     ),
     Phrase(
-        r"(?:diancam|mengancam|ngancam|ngancem|diancem|ancam) <ANY3>(?:dibunuh|bunuh|membunuh|"
+        r"(?:diancam|mengancam|ngancam|ngancem|diancem|ancam) <ANY4>(?:dibunuh|bunuh|membunuh|"
         r"dipateni|mateni|pateni|dihabisi|menghabisi|pisau|parang|golok|celurit|clurit|arit|sabit|"
         r"senjata|pistol|bacok|dibacok|membacok|dibakar|membakar|disiram|menyiram|dipukul|memukul|"
         r"ditusuk|menusuk|mencelakai|dicelakai|diculik|menculik|menyakiti|disakiti|bakar)",
@@ -420,9 +469,22 @@ VIOLENCE: tuple[Phrase, ...] = (
 DANGER_TO_OTHERS: tuple[Phrase, ...] = (
     Phrase(
         r"<NOTNEG>(?:ingin|mau|arep|akan|bakal|rasanya|niat|berniat|tega|kepikiran|terpikir|"
-        r"berpikir untuk|takut) <FILL><KILL> <ANY1><PERSON>",
+        r"berpikir untuk|takut) <FILL>(?:<KILL>|<HIT>) <ANY1><PERSON>",
         "ingin mau arep akan bakal rasanya niat berniat tega kepikiran terpikir berpikir takut"
-        " + <KILL>",
+        " + <KILL> <HIT>",
+    ),
+    Phrase(
+        r"<NOTNEG>(?:ingin|mau|arep|akan|bakal|rasanya|niat|berniat|tega|kepikiran|terpikir|takut)"
+        r" <FILL>(?:membunuh|menghabisi|mencelakai|menyakiti|meracuni|menusuk|membacok|"
+        r"mencekik|mateni|pateni)(?:nya|mu|ne)",
+        "ingin mau arep akan bakal rasanya niat berniat tega kepikiran terpikir takut + "
+        + " ".join(
+            f"{verb}nya {verb}mu {verb}ne"
+            for verb in _split(
+                "membunuh menghabisi mencelakai menyakiti meracuni menusuk membacok mencekik "
+                "mateni pateni"
+            )
+        ),
     ),
     Phrase(
         r"(?:bunuh|habisi|bacok|tusuk|gorok) (?:saja )?(?:dia|mereka|kamu|kau|kalian|orang itu|"
@@ -557,21 +619,26 @@ class _Message:
 
 
 class _Rule(NamedTuple):
+    crisis_class: str
     regex: re.Pattern[str]
     first: frozenset[str]
     rest: tuple[frozenset[str], ...]
     lead: int
     guard: Guard | None
+    weak: bool
 
     @classmethod
-    def build(cls, phrase: Phrase) -> _Rule:
+    def build(cls, crisis_class: str, phrase: Phrase) -> _Rule:
         first, *rest = _anchor_groups(phrase.anchors)
         regex = re.compile(r"\b(?:" + _expand(phrase.pattern) + r")\b")
-        return cls(regex, first, tuple(rest), phrase.lead, _GUARDS.get(phrase.guard or ""))
+        guard = _GUARDS.get(phrase.guard or "")
+        return cls(
+            crisis_class, regex, first, tuple(rest), phrase.lead, guard, phrase.guard == "weak"
+        )
 
     def positions(self, message: _Message) -> Iterator[int]:
         """Where in the normalised message this phrase matches and no guard vetoes it."""
-        if self.first.isdisjoint(message.present) or not message.has_all(self.rest):
+        if not message.has_all(self.rest):
             return
         tried = {
             start
@@ -586,53 +653,39 @@ class _Rule(NamedTuple):
                 yield start
 
 
-class _Class(NamedTuple):
-    name: str
-    rules: tuple[_Rule, ...]
-    weak: tuple[_Rule, ...]
-
-    def found_in(self, message: _Message, candidates: set[_Rule]) -> bool:
-        rules = (rule for rule in self.rules if rule in candidates)
-        if any(next(rule.positions(message), None) is not None for rule in rules):
-            return True
-        found = [list(rule.positions(message)) for rule in self.weak if rule in candidates]
-        return any(
-            abs(a - b) <= WEAK_DISTANCE
-            for one, other in itertools.combinations(found, 2)
-            for a in one
-            for b in other
-        )
+def _any_found(rules: list[_Rule], message: _Message) -> bool:
+    """A strong phrase anywhere, or two different weak ones close together."""
+    if any(next(rule.positions(message), None) is not None for rule in rules if not rule.weak):
+        return True
+    found = [list(rule.positions(message)) for rule in rules if rule.weak]
+    return any(
+        abs(a - b) <= WEAK_DISTANCE
+        for one, other in itertools.combinations(found, 2)
+        for a in one
+        for b in other
+    )
 
 
 class CrisisLexicon:
     """Screens a message for crisis phrases; returns the classes matched, never the text."""
 
     def __init__(self) -> None:
-        self._classes = tuple(
-            _Class(
-                name,
-                tuple(_Rule.build(p) for p in phrases if p.guard != "weak"),
-                tuple(_Rule.build(p) for p in phrases if p.guard == "weak"),
-            )
-            for name, phrases in CLASSES.items()
+        self._rules = tuple(
+            _Rule.build(name, phrase) for name, phrases in CLASSES.items() for phrase in phrases
         )
-        # Which rules can start at a word, and every word any rule needs.
-        self._starting: dict[str, set[_Rule]] = {}
-        for rule in (r for c in self._classes for r in (*c.rules, *c.weak)):
+        self._starting: dict[str, frozenset[int]] = {}  # rules that can start at a word
+        for i, rule in enumerate(self._rules):
             for word in rule.first:
-                self._starting.setdefault(word, set()).add(rule)
+                self._starting[word] = self._starting.get(word, frozenset()) | {i}
         self._anchors = frozenset(
-            word
-            for c in self._classes
-            for rule in (*c.rules, *c.weak)
-            for group in (rule.first, *rule.rest)
-            for word in group
+            word for rule in self._rules for group in (rule.first, *rule.rest) for word in group
         )
 
     def screen(self, text: str) -> CrisisHit | None:
         message = _Message(text, self._anchors)
-        candidates = set().union(*(self._starting.get(w, ()) for w in message.present))
-        if not candidates:
-            return None
-        classes = tuple(c.name for c in self._classes if c.found_in(message, candidates))
+        candidates = frozenset().union(*(self._starting.get(w, ()) for w in message.present))
+        by_class: dict[str, list[_Rule]] = {}
+        for i in sorted(candidates):  # rules are numbered class by class, in CLASSES order
+            by_class.setdefault(self._rules[i].crisis_class, []).append(self._rules[i])
+        classes = tuple(name for name, rules in by_class.items() if _any_found(rules, message))
         return CrisisHit(classes=classes) if classes else None

@@ -79,8 +79,9 @@ _ACCENTS = re.compile(r"[\u0300-\u036f]+")  # combining marks left by NFD: "é" 
 _LEETISH = re.compile(r"[0-9@$]")
 _NUMBER = re.compile(r"\d{2,}")
 _UNIT = re.compile(r"[a-z]{1,2}\d")  # "rp4", "no5", "km3"
-# Three or more of a letter ("matiii"), or a doubled vowel-ish last letter ("ajaa"), is one.
-_STRETCH = re.compile(r"([a-z])\1(?:\1+|(?<=[aiueohkgnty])\b)")
+# Three or more of a letter ("matiii"), or a doubled last letter ("ajaa"), is one; not "ee",
+# "ll", "ss" or "ff", which end words ("see", "kill", "less", "off").
+_STRETCH = re.compile(r"([a-z])\1(?:\1+|(?<=[aiuohkgnty])\b)")
 
 
 def normalise(text: str) -> str:

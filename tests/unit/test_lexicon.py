@@ -43,6 +43,12 @@ CRISIS: dict[str, list[str]] = {
         "pengen modar wae",
         "pengen cepet dipanggil Allah",
         "Sy sdh g kuat, mau bundir aja",
+        "aku pengen ngilang aja selamanya",
+        "semua orang akan lebih bahagia tanpa aku",
+        "kulo sampun mboten kiat, kepengin mati mawon",
+        "aku ra kuat meneh, pengen mati wae",
+        "I don't see the point of living anymore",
+        "I want to end it all",
     ],
     "self_harm": [
         "aku nyilet tangan lagi semalam",
@@ -56,6 +62,9 @@ CRISIS: dict[str, list[str]] = {
         "aku sayat2 tanganku",
         "saya sering melukai diri sendiri pakai cutter",
         "I hurt myself when I am angry",
+        "tanganku penuh luka bekas silet",
+        "aku sering nyakitin diri sendiri kalau lagi sedih",
+        "I cut myself again",
     ],
     "method": [
         "saya sudah beli tali dan siapkan di kamar",
@@ -72,6 +81,9 @@ CRISIS: dict[str, list[str]] = {
         "cara mati paling cepat tanpa sakit",
         "aku pengen nabrakin diri ke truk",
         "semalam aku hampir loncat dari atap kantor",
+        "kemarin saya naik ke jembatan dan ingin lompat",
+        "aku pernah nyoba ngombe racun",
+        "saya mengumpulkan obat tidur di lemari",
     ],
     "goodbye": [
         "ini pesan terakhir saya",
@@ -82,6 +94,7 @@ CRISIS: dict[str, list[str]] = {
         "goodbye forever",
         "sampai jumpa di kehidupan berikutnya",
         "tolong jaga anak-anak, aku pamit",
+        "saya sudah menulis surat untuk anak-anak kalau saya tidak ada",
     ],
     "violence": [
         "suami saya sering mukul saya",
@@ -97,12 +110,17 @@ CRISIS: dict[str, list[str]] = {
         "anak saya dilecehkan gurunya",
         "my husband hits me",
         "suami nendang perut saya pas hamil",
+        "suami menyeret saya keluar rumah",
         "dia menampar saya di depan anak-anak",
         "bojoku seneng ngantemi aku",
         "suami ngancem mau bakar rumah",
         "suami saya suka main tangan",
         "saya dikurung di kamar seharian oleh suami",
         "he threatened to kill me and the kids",
+        "mantan pacar saya mengancam akan menyebarkan foto dan membunuh saya",
+        "bojoku mukuli aku saben bengi",
+        "saya kerap disiksa ibu mertua",
+        "ayah tiri saya sering memukul adik saya",
     ],
     "danger_to_others": [
         "saya ingin membunuh suami saya",
@@ -114,6 +132,8 @@ CRISIS: dict[str, list[str]] = {
         "kepikiran mencelakai anak saya",
         "rasanya ingin mencekik anak saya kalau rewel",
         "aku sering kepikiran buat nyakitin anakku",
+        "saya benci sekali dengan atasan saya sampai ingin membunuhnya",
+        "kadang saya ingin memukul anak saya sampai dia diam",
     ],
 }
 
@@ -180,6 +200,18 @@ ORDINARY = [
     "mati aku, lupa ngumpulin laporan",
     "bagaimana hukum membagi warisan tanpa surat wasiat",
     "suami saya mengunci hp nya terus",
+    "saya punya utang ke rentenir dan diancam akan dilaporkan",
+    "tetangga mengancam akan melaporkan saya ke polisi",
+    "saya pernah ditabrak motor waktu pulang kerja",
+    "anak saya jatuh dan kepalanya terbentur meja",
+    "mati-matian saya kerja tapi tidak dihargai",
+    "saya hampir mati bosan di rapat tadi",
+    "I am tired of my job",
+    "my boss keeps yelling at me",
+    "kalau saya tidak ada di kantor hubungi sekretaris",
+    "saya ingin menyeret mantan suami ke pengadilan",
+    "dia diseret ke pengadilan karena korupsi",
+    "saya pamit pulang duluan ya, terima kasih atas semuanya",
 ]
 
 
