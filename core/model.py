@@ -116,6 +116,7 @@ class Case:
     closed_at: datetime | None = None
     demographics: Demographics = field(default_factory=Demographics)
     triage_confidence: float | None = None
+    paged_at: datetime | None = None  # last crisis page, for paging again when unclaimed
 
     def move_to(self, status: CaseStatus) -> None:
         check_transition(self.status, status)

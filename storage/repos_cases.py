@@ -43,6 +43,7 @@ def _case(row: Any) -> Case:
         closed_at=row.closed_at,
         demographics=Demographics(row.gender, row.age_band, row.employment),
         triage_confidence=row.triage_confidence,
+        paged_at=row.paged_at,
     )
 
 
@@ -61,6 +62,7 @@ def _values(case: Case) -> dict[str, Any]:
         "age_band": case.demographics.age_band,
         "employment": case.demographics.employment,
         "triage_confidence": case.triage_confidence,
+        "paged_at": case.paged_at,
     }
 
 
@@ -142,6 +144,15 @@ class SqlCaseRepository:
             .where(ahead)
         )
         return int(count or 0) + 1
+
+    async def crisis_unclaimed(self, *, paged_before: datetime) -> Sequence[Case]:
+        return await self._many(
+            select(cases)
+            .where(cases.c.crisis.is_(True))
+            .where(cases.c.status == CaseStatus.QUEUED.value)
+            .where(cases.c.paged_at.is_(None) | (cases.c.paged_at < paged_before))
+            .order_by(cases.c.priority.desc(), cases.c.opened_at)
+        )
 
     async def delete(self, case_id: str) -> None:
         await self._sealer.destroy_keys([case_id])

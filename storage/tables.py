@@ -125,6 +125,7 @@ cases = Table(
     _at("resolved_at"),
     _at("closed_at"),
     _at("purged_at"),
+    _at("paged_at"),
     Column("gender", String(20), nullable=True),
     Column("age_band", String(10), nullable=True),
     Column("employment", String(10), nullable=True),
@@ -235,4 +236,14 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("mac", String(64), nullable=False),
     Column("head_mac", String(64), nullable=False),
+)
+
+# Conversation state of the bots (aiogram FSM), keyed by a blind index of bot, chat and user.
+bot_state = Table(
+    "bot_state",
+    metadata,
+    Column("key_index", String(64), primary_key=True),
+    Column("state", String(100), nullable=True),
+    Column("data", Text, nullable=False, default="{}"),
+    _at("updated_at", nullable=False),
 )

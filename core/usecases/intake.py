@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from core import catalogue
 from core.errors import DomainError, InvalidInput
@@ -98,7 +99,7 @@ async def receive_client_message(
         await append_message(uow, case, Direction.CLIENT, None, body, clock)
         escalated = case.mark_crisis() if crisis_now else False
         if escalated:
-            await _escalate(uow, client, case, policy)
+            await _escalate(uow, client, case, policy, clock)
         if new_case:
             await uow.outbox.add(_triage_prompt(client, case, result))
         elif not escalated or case.assignee_id is not None:
@@ -139,24 +140,28 @@ def _triage_prompt(client: Client, case: Case, result: Triage | None) -> Notice:
     return notice
 
 
-async def _escalate(uow: UnitOfWork, client: Client, case: Case, policy: ServicePolicy) -> None:
+async def _escalate(
+    uow: UnitOfWork, client: Client, case: Case, policy: ServicePolicy, clock: Clock
+) -> None:
     """Safety message first, then jump the queue and page on-duty counsellors and supervisors."""
     safety = to_client(client, "crisis.safety", case=case, contacts=policy.contacts_text())
     safety.urgent = True
     await uow.outbox.add(safety)
     case.priority = CRISIS_PRIORITY
     if case.status is CaseStatus.INTAKE:
-        if case.category not in CASE_CATEGORIES:
+        if case.category in (Category.UNKNOWN, Category.LAINNYA):
+            # A crisis needs an expert team, not the general desk: the psychologists.
             case.category = Category.KESEHATAN_JIWA
         queues = await uow.partners.queues()
         case.queue_id = route(queues, case.category).id
         case.move_to(CaseStatus.QUEUED)
-    await page_crisis(uow, case)
+    await page_crisis(uow, case, clock)
 
 
-async def page_crisis(uow: UnitOfWork, case: Case) -> None:
+async def page_crisis(uow: UnitOfWork, case: Case, clock: Clock) -> None:
     if case.queue_id is None:
         return
+    case.paged_at = clock.now()
     queue = await uow.partners.queue(case.queue_id)
     if queue is None:
         return
@@ -289,12 +294,30 @@ def _checked(d: Demographics) -> Demographics:
     )
 
 
+CRISIS_REPAGE_AFTER = timedelta(minutes=5)
+
+
+async def repage_unclaimed_crisis(
+    *, uow: UnitOfWork, clock: Clock, after: timedelta = CRISIS_REPAGE_AFTER
+) -> int:
+    """Page again every on-duty counsellor and supervisor for crisis cases still unclaimed."""
+    async with uow:
+        waiting = await uow.cases.crisis_unclaimed(paged_before=clock.now() - after)
+        for case in waiting:
+            await page_crisis(uow, case, clock)
+            await uow.cases.update(case)
+        await uow.commit()
+    return len(waiting)
+
+
 __all__ = [
+    "CRISIS_REPAGE_AFTER",
     "Reception",
     "confirm_category",
     "give_consent",
     "page_crisis",
     "receive_client_message",
+    "repage_unclaimed_crisis",
     "require_case",
     "set_demographics",
 ]

@@ -227,6 +227,16 @@ class FakeCaseRepository(CaseRepository):
         ordered = [c.id for c in sorted(waiting, key=lambda c: (-c.priority, c.opened_at))]
         return ordered.index(case.id) + 1 if case.id in ordered else 0
 
+    async def crisis_unclaimed(self, *, paged_before: datetime) -> Sequence[Case]:
+        found = [
+            c
+            for c in self.store.cases.values()
+            if c.crisis
+            and c.status is CaseStatus.QUEUED
+            and (c.paged_at is None or c.paged_at < paged_before)
+        ]
+        return [copy.deepcopy(c) for c in sorted(found, key=_queue_order)]
+
     async def delete(self, case_id: str) -> None:
         """Like the SQL cascade: the case's messages and feedback go with it (keys shredded)."""
         self.store.cases.pop(case_id, None)

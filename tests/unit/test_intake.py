@@ -463,3 +463,30 @@ async def test_demographics_can_be_skipped() -> None:
     sender, case = await desk.open_case()
     await set_demographics(uow=desk.uow, sender=sender, demographics=Demographics())
     assert desk.case(case.code).demographics == Demographics()
+
+
+async def test_an_unclaimed_crisis_is_paged_again_after_five_minutes() -> None:
+    from core.usecases.casework import claim_case
+    from core.usecases.intake import repage_unclaimed_crisis
+
+    desk = Desk(classifier=FakeClassifier.down())
+    ids = staff_everywhere(desk)
+    reception = await desk.say(await desk.consent(), DANGER)
+
+    def pages() -> int:
+        return sum(1 for n in desk.outbox.notices if n.recipient.kind == "staff" and n.urgent)
+
+    first = pages()
+    assert first == 4
+    desk.clock.advance(minutes=4)
+    assert await repage_unclaimed_crisis(uow=desk.uow, clock=desk.clock) == 0
+    desk.clock.advance(minutes=2)
+    assert await repage_unclaimed_crisis(uow=desk.uow, clock=desk.clock) == 1
+    assert pages() == 2 * first
+    assert await repage_unclaimed_crisis(uow=desk.uow, clock=desk.clock) == 0  # not every tick
+
+    await claim_case(
+        uow=desk.uow, staff_id=ids["ani"], case_code=reception.case_code, clock=desk.clock
+    )
+    desk.clock.advance(minutes=10)
+    assert await repage_unclaimed_crisis(uow=desk.uow, clock=desk.clock) == 0

@@ -1,0 +1,55 @@
+"""Conversation state of the bots, in the database so a restart or a second worker continues it.
+
+Rows are keyed by a blind index of the bot, chat and user ids: no chat id is stored.
+The data holds only enumerated values (a chosen category, answered bands, a case code).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.crypto import blind_index
+from storage.tables import bot_state
+
+
+class StateStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], index_key: bytes) -> None:
+        self._sessions, self._key = sessions, index_key
+
+    def key(self, *parts: object) -> str:
+        return blind_index("|".join(str(p) for p in parts), key=self._key, namespace="bot_state")
+
+    async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(bot_state.c.state, bot_state.c.data).where(bot_state.c.key_index == key)
+                )
+            ).first()
+        if row is None:
+            return None, {}
+        data: dict[str, Any] = json.loads(row.data)
+        return row.state, data
+
+    async def set_state(self, key: str, state: str | None) -> None:
+        await self._upsert(key, state=state)
+
+    async def set_data(self, key: str, data: dict[str, Any]) -> None:
+        await self._upsert(key, data=json.dumps(data, sort_keys=True))
+
+    async def _upsert(self, key: str, **values: Any) -> None:
+        values["updated_at"] = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            dialect = session.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            statement = insert(bot_state).values(key_index=key, **{"data": "{}", **values})
+            await session.execute(
+                statement.on_conflict_do_update(index_elements=["key_index"], set_=values)
+            )
