@@ -53,7 +53,7 @@ WORDS: dict[str, tuple[str, ...]] = {
         "dianiaya disiksa dihajar dibacok ditusuk ditonjok dijotos ditinju digebuki digebukin "
         "digebug digebugi dipenthung dipentung dikeplak dikepruk diantemi dihantam dibanting "
         "disundut ditempeleng digampar disabet dibekap disekap dikurung diperkosa dilecehkan "
-        "dicabuli dikeroyok ditabok dipancal disepak dipateni"
+        "dicabuli dikeroyok ditabok dipancal disepak dipateni diraba digerayangi"
     ),
     "KILL": _split(
         "membunuh bunuh menghabisi habisi mencelakai celakai mencelakakan menyakiti nyakiti "
@@ -108,7 +108,10 @@ POISON_WORDS = (
     "tikus pembersih karbol wipol porstex soklin bayclin para aki keras thinner tiner rumput "
     "gramoxone paraquat furadan"
 )
-DRINK = "minum meminum diminum menenggak nenggak tenggak menelan nelan nelen telan ditelan"
+DRINK = (
+    "minum meminum diminum menenggak nenggak tenggak menelan nelan nelen telan ditelan ngombe "
+    "diombe"
+)
 PREPARE = "siapkan kusiapkan siapin menyiapkan sediakan menyediakan nyiapin nyiapke"
 END = "mengakhiri mengakhirin akhiri akhirin ngakhiri ngakhirin menyudahi sudahi"
 
@@ -144,8 +147,14 @@ SUICIDE: tuple[Phrase, ...] = (
         "ingin mau + selamanya dunia",
     ),
     Phrase(r"(?:ingin|mau) <FILL>tidur (?:untuk )?selamanya", "ingin mau + selamanya"),
+    Phrase(r"tidur <ANY2>tidak (?:usah )?bangun (?:lagi|selamanya)", "tidur + bangun"),
     Phrase(
-        r"(?:capek|lelah|bosan|bosen|muak|kesel|letih|penat) (?:dengan |sama |menjalani )?hidup"
+        r"(?:pergi|menghilang|hilang) (?:saja )?(?:dari dunia(?: ini)?(?! maya)|untuk selamanya)",
+        "pergi menghilang hilang + dunia selamanya",
+    ),
+    Phrase(
+        r"(?:capek|lelah|bosan|bosen|muak|kesel|letih|penat) <FILL>(?:dengan |sama |menjalani )?"
+        r"hidup"
         r"(?! (?:di|sebagai|bersama|serumah|dengan|sama|berdua|hemat|sederhana|sehat|mandiri|"
         r"terpisah|jauh|pas|ngontrak|numpang|susah|monoton)\b)",
         "capek lelah bosan bosen muak kesel letih penat + hidup",
@@ -155,7 +164,7 @@ SUICIDE: tuple[Phrase, ...] = (
         "hidup hidupku hidupnya + artinya gunanya berarti berguna",
     ),
     Phrase(
-        r"tidak ada (?:gunanya|artinya|alasan) (?:untuk |lagi )?(?:saya )?hidup",
+        r"tidak (?:ada|punya) (?:gunanya|artinya|alasan) (?:untuk |lagi )?(?:saya )?hidup",
         "tidak + gunanya artinya alasan + hidup",
     ),
     Phrase(
@@ -236,7 +245,10 @@ SELF_HARM: tuple[Phrase, ...] = (
 
 # Means and methods: hanging, poison, jumping, overdose, sharp objects.
 METHOD: tuple[Phrase, ...] = (
-    Phrase(r"(?:meng)?gantung ?(?:diri|leher)", "gantung menggantung gantungdiri"),
+    Phrase(
+        r"(?:meng|ng)?gantung ?(?:diri|leher|awak(?:e|ku)?)",
+        "gantung menggantung nggantung gantungdiri",
+    ),
     Phrase(r"ngendhat|ngendat", "ngendhat ngendat"),
     Phrase(
         r"(?:" + PREPARE.replace(" ", "|") + r"|ikatkan|mengikat) <ANY2>tali(?! (?:sepatu|"
@@ -416,6 +428,16 @@ VIOLENCE: tuple[Phrase, ...] = (
         "sering suka selalu pernah sampai mulai kerap tega berani + <HIT>",
     ),
     Phrase(r"(?:main|bermain) (?:tangan|fisik)|kasar secara fisik", "main bermain kasar"),
+    Phrase(
+        r"dipaksa (?:berhubungan|melayani|ngeseks|bersetubuh|tidur dengan)",
+        "dipaksa + berhubungan melayani ngeseks bersetubuh tidur",
+    ),
+    Phrase(
+        r"(?:dilempar|dilempari|dibalang) <ANY1>(?:piring|gelas|barang|kursi|batu|pisau|asbak|"
+        r"helm|botol|panci)|(?:melempar|nglempar) <ANY2>ke (?:saya|arah saya|muka saya|"
+        r"kepala saya|istri|suami|anak|ibu)|melempari <PERSON>",
+        "dilempar dilempari dibalang melempar nglempar melempari",
+    ),
     Phrase(
         r"(?:(?:menyeret|nyeret) <ANY1><PERSON>|diseret)(?!(?: \w+){0,3} (?:ke (?:pengadilan|"
         r"meja hijau|ranah hukum|jalur hukum|polisi|penjara|kpk)|dalam kasus|kasus)\b)",

@@ -49,6 +49,9 @@ CRISIS: dict[str, list[str]] = {
         "aku ra kuat meneh, pengen mati wae",
         "I don't see the point of living anymore",
         "I want to end it all",
+        "capek banget sama hidup ini",
+        "saya ingin tidur dan tidak bangun lagi",
+        "mending saya pergi dari dunia ini",
     ],
     "self_harm": [
         "aku nyilet tangan lagi semalam",
@@ -84,6 +87,7 @@ CRISIS: dict[str, list[str]] = {
         "kemarin saya naik ke jembatan dan ingin lompat",
         "aku pernah nyoba ngombe racun",
         "saya mengumpulkan obat tidur di lemari",
+        "aku arep nggantung awakku",
     ],
     "goodbye": [
         "ini pesan terakhir saya",
@@ -111,6 +115,9 @@ CRISIS: dict[str, list[str]] = {
         "my husband hits me",
         "suami nendang perut saya pas hamil",
         "suami menyeret saya keluar rumah",
+        "saya dipaksa berhubungan badan oleh suami",
+        "saya dilempar piring oleh suami",
+        "suami melempar gelas ke arah saya",
         "dia menampar saya di depan anak-anak",
         "bojoku seneng ngantemi aku",
         "suami ngancem mau bakar rumah",
@@ -211,6 +218,9 @@ ORDINARY = [
     "kalau saya tidak ada di kantor hubungi sekretaris",
     "saya ingin menyeret mantan suami ke pengadilan",
     "dia diseret ke pengadilan karena korupsi",
+    "anak saya melempar batu ke sungai",
+    "saya melempar hp ke kasur karena kesal",
+    "saya menghilang dari dunia maya dulu",
     "saya pamit pulang duluan ya, terima kasih atas semuanya",
 ]
 
