@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from core import catalogue
 from core.errors import InvalidInput, NotFound
 from core.model import CaseStatus, Direction, Feedback, new_id
+from core.policy import ServicePolicy
 from core.ports import Clock, UnitOfWork
 from core.usecases.common import Sender, rating_buttons, require_client, to_client
 
@@ -147,3 +148,48 @@ async def delete_client_data(*, uow: UnitOfWork, sender: Sender) -> str:
         await uow.clients.delete(client.id)
         await uow.commit()
     return catalogue.text("case.deleted", client.locale)
+
+
+async def own_case_status(
+    *, uow: UnitOfWork, sender: Sender, clock: Clock, policy: ServicePolicy
+) -> str:
+    """What the ASN sees for /status: case code, state, team, queue position and wait."""
+    async with uow:
+        client = await require_client(uow, sender)
+        case = await uow.cases.open_for_client(client.id)
+        if case is None:
+            return catalogue.text("status.none", client.locale)
+        queue = await uow.partners.queue(case.queue_id) if case.queue_id else None
+        detail = ""
+        if case.status is CaseStatus.QUEUED:
+            position = await uow.cases.position(case)
+            wait = policy.expected_wait(position=position, at=clock.now(), locale=client.locale)
+            detail = catalogue.text("status.waiting", client.locale, position=position, wait=wait)
+        elif case.status is CaseStatus.ASSIGNED:
+            detail = catalogue.text("status.with_counsellor", client.locale)
+    return catalogue.text(
+        "status.case",
+        client.locale,
+        code=case.code,
+        status=catalogue.text(f"status.label_{case.status.value}", client.locale),
+        team=queue.name if queue else "-",
+        detail=detail,
+    ).strip()
+
+
+async def set_locale(*, uow: UnitOfWork, sender: Sender, locale: str) -> str:
+    """Switch the ASN's language; returns the confirmation in the new language."""
+    chosen = locale if locale in catalogue.LOCALES else catalogue.DEFAULT_LOCALE
+    async with uow:
+        client = await require_client(uow, sender)
+        client.locale = chosen
+        await uow.clients.update(client)
+        await uow.commit()
+    return catalogue.text("client.language_set", chosen)
+
+
+async def locale_of(*, uow: UnitOfWork, sender: Sender) -> str | None:
+    """The ASN's language, or None before consent (nothing is stored then)."""
+    async with uow:
+        client = await uow.clients.find(channel=sender.channel, external_id=sender.external_id)
+    return client.locale if client else None

@@ -16,7 +16,9 @@ SENTENCES = {
     locale: json.loads((CORE / "locales" / f"{locale}.json").read_text(encoding="utf-8"))
     for locale in catalogue.LOCALES
 }
-KEY = re.compile(r"^(category|intake|case|crisis|staff|input|error|wait|service)\.[a-z_]+$")
+KEY = re.compile(
+    r"^(category|intake|case|crisis|staff|staffbot|client|status|input|error|wait|service)\.[a-z_]*[a-z]$"
+)
 
 
 def placeholders(template: str) -> set[str]:
