@@ -43,7 +43,7 @@ WORDS: dict[str, tuple[str, ...]] = {
         "memukul memukuli mukul mukulin mukuli nggebuki ngegebukin nggebug nggebugi menampar "
         "nampar nampari menendang nendang nendangi mencekik nyekik menjambak njambak menganiaya "
         "menyiksa nyiksa menghajar ngehajar menonjok nonjok meninju ninju njotosi menjotos "
-        "membacok menusuk nusuk membanting mbanting mengurung ngurung menyekap "
+        "membacok menusuk nusuk membanting mbanting banting mengurung ngurung menyekap "
         "nyekap mengunci ngunci menyundut nyundut menggampar nggampar menempeleng nempeleng "
         "ngantemi memperkosa melecehkan mencabuli ngeplak ngepruk nabok menabok mancal "
         "nyepak"
@@ -58,7 +58,8 @@ WORDS: dict[str, tuple[str, ...]] = {
     "KILL": _split(
         "membunuh bunuh menghabisi habisi mencelakai celakai mencelakakan menyakiti nyakiti "
         "nyakitin menusuk nusuk membacok bacok meracuni racuni mateni pateni mencekik "
-        "nyekik menggorok gorok menembak tembak"
+        "nyekik menggorok gorok menembak tembak tusuk ngracun ngracuni racun melukai nyilakani "
+        "nyelakani banting membanting"
     ),
     "WANT": _split("ingin mau arep pen niat berniat siap kepikiran"),
     "BODYPART": _split("tangan lengan nadi kulit paha kaki pergelangan tubuh badan perut leher"),
@@ -85,7 +86,7 @@ SLOTS: dict[str, str] = {
     ),
     "BODY": r"(?:<BODYPART>)(?:ku|nya| saya| sendiri)?",
     "PERSON": (
-        r"(?:saya|kami|kita|dia|mereka|kamu|kau|kalian|(?:istri|suami|anak|ibu|bapak|ayah|mama|"
+        r"(?:saya|kami|kita|dia|mereka|kamu|kau|kalian|(?:istri|suami|anak|ibu|bapak|ayah|mama|tangga|"
         r"papa|mamah|adik|kakak|mertua|pacar|mantan|bojo|simbok|nenek|kakek|cucu|bayi|keluarga|"
         r"teman|tetangga|bos|atasan|rekan|orang|wong|selingkuhan|pelakor|kowe|koe|dheweke|mas|"
         r"mbak|pak|bu|keponakan|ponakan)(?:ku|nya|ne|mu|e)?(?: anak(?:ku|nya)?)?(?: saya)?)"
@@ -113,7 +114,7 @@ DRINK = (
     "diombe"
 )
 PREPARE = "siapkan kusiapkan siapin menyiapkan sediakan menyediakan nyiapin nyiapke"
-END = "mengakhiri mengakhirin akhiri akhirin ngakhiri ngakhirin menyudahi sudahi"
+END = "mengakhiri mengakhirin akhiri akhirin ngakhiri ngakhirin menyudahi sudahi nyudahi"
 
 # Thoughts of or wishes for one's own death.
 SUICIDE: tuple[Phrase, ...] = (
@@ -147,10 +148,27 @@ SUICIDE: tuple[Phrase, ...] = (
         "ingin mau + selamanya dunia",
     ),
     Phrase(r"(?:ingin|mau) <FILL>tidur (?:untuk )?selamanya", "ingin mau + selamanya"),
+    Phrase(
+        r"(?:tenang|istirahat|beristirahat|pergi) (?:untuk )?selamanya",
+        "tenang istirahat beristirahat pergi",
+    ),
+    Phrase(r"(?:menyerah|nyerah) (?:dengan |sama |pada |dalam )?hidup", "menyerah nyerah + hidup"),
+    Phrase(
+        r"(?:peduli|sedih|kehilangan|menangis|menangisi|sadar) (?:kalau|jika|bila|seandainya|andai)"
+        r" saya (?:mati|tidak ada)",
+        "peduli sedih kehilangan menangis menangisi sadar + mati ada",
+    ),
+    Phrase(
+        r"(?:ingin|mau) <FILL>(?:semua|semuanya|semua ini|hidup saya|hidupku|hidup ini) "
+        r"(?:berakhir|usai|tamat)(?! dengan)",
+        "ingin mau + berakhir usai tamat",
+    ),
+    Phrase(r"(?:mengajak|ngajak|ajak) <ANY2><MATI>", "mengajak ngajak ajak + mati"),
     Phrase(r"tidur <ANY2>tidak (?:usah )?bangun (?:lagi|selamanya)", "tidur + bangun"),
     Phrase(
-        r"(?:pergi|menghilang|hilang) (?:saja )?(?:dari dunia(?: ini)?(?! maya)|untuk selamanya)",
-        "pergi menghilang hilang + dunia selamanya",
+        r"(?:pergi|menghilang|hilang|ilang|ngilang) (?:saja )?(?:dari dunia(?: ini)?(?! maya)|"
+        r"untuk selamanya)",
+        "pergi menghilang hilang ilang ngilang + dunia selamanya",
     ),
     Phrase(
         r"(?:capek|lelah|bosan|bosen|muak|kesel|letih|penat) <FILL>(?:dengan |sama |menjalani )?"
@@ -164,7 +182,8 @@ SUICIDE: tuple[Phrase, ...] = (
         "hidup hidupku hidupnya + artinya gunanya berarti berguna",
     ),
     Phrase(
-        r"tidak (?:ada|punya) (?:gunanya|artinya|alasan) (?:untuk |lagi )?(?:saya )?hidup",
+        r"tidak (?:ada|punya) (?:gunanya|artinya|alasan)(?: lagi)? (?:untuk |buat )?(?:saya )?"
+        r"(?:tetap |terus )?hidup",
         "tidak + gunanya artinya alasan + hidup",
     ),
     Phrase(
@@ -212,9 +231,10 @@ SUICIDE: tuple[Phrase, ...] = (
 # Hurting oneself: cutting, burning, hitting one's own body.
 SELF_HARM: tuple[Phrase, ...] = (
     Phrase(
-        r"(?:sayat|sayatan|menyayat|nyayat|disayat|gores|menggores|nyilet|nyiletin|menyilet|"
-        r"silet) <ANY2><BODY>",
-        "sayat sayatan menyayat nyayat disayat gores menggores nyilet nyiletin menyilet silet",
+        r"(?:sayat|sayatan|menyayat|nyayat|disayat|gores|menggores|nggores|ngegores|nyilet|"
+        r"nyiletin|menyilet|silet|iris|ngiris|mengiris) <ANY2><BODY>",
+        "sayat sayatan menyayat nyayat disayat gores menggores nggores ngegores nyilet nyiletin"
+        " menyilet silet iris ngiris mengiris",
     ),
     Phrase(
         r"<BODY> <ANY3>(?:sayatan|bekas silet|luka sayat)", BODY_WORDS + " + sayatan silet sayat"
@@ -222,14 +242,29 @@ SELF_HARM: tuple[Phrase, ...] = (
     Phrase(r"nyilet|nyeilet|menyilet|nyiletin", "nyilet nyeilet menyilet nyiletin"),
     Phrase(r"(?:iris|potong|sayat|gores|silet) nadi", "iris potong sayat gores silet + nadi"),
     Phrase(
-        r"(?:melukai|menyakiti|nyakiti|nyakitin|nglarani|menyiksa|nyiksa|menghukum|memukul|"
-        r"memukuli|mukul|mukulin) (?:diri|diriku|awak|awake|awakku)",
-        "melukai menyakiti nyakiti nyakitin nglarani menyiksa nyiksa menghukum memukul memukuli"
-        " mukul mukulin + diri diriku awak awake awakku",
+        r"(?:melukai|ngelukai|ngelukain|lukain|lukai|melukain|menyakiti|nyakiti|nyakitin|nglarani|"
+        r"menyiksa|nyiksa|menghukum|memukul|memukuli|mukul|mukulin) (?:diri|diriku|awak|awake|"
+        r"awakku)",
+        "melukai ngelukai ngelukain lukain lukai melukain menyakiti nyakiti nyakitin nglarani"
+        " menyiksa nyiksa menghukum memukul memukuli mukul mukulin + diri diriku awak awake awakku",
     ),
     Phrase(
-        r"(?:melukai|menyakiti|menyayat|mencakar|menusuk|nusuk|menyundut|nyundut) <BODY>",
-        "melukai menyakiti menyayat mencakar menusuk nusuk menyundut nyundut",
+        r"(?:melukai|menyakiti|nyakitin|menyayat|mencakar|menusuk|nusuk|menyundut|nyundut|"
+        r"membakar|bakar) <BODY>",
+        "melukai menyakiti nyakitin menyayat mencakar menusuk nusuk menyundut nyundut membakar"
+        " bakar",
+    ),
+    Phrase(
+        r"(?:memukul|mukul|mukulin|memukuli|jambak|menjambak|njambak|cakar|mencakar|gigit|"
+        r"menggigit|cubit|mencubit|tampar|menampar|membakar|bakar|sundut|menyundut|cabut|"
+        r"mencabut|mencabuti) (?:<BODYPART>|rambut|kepala|muka|wajah|dada)(?:ku)?"
+        r"(?: saya)? sendiri",
+        "memukul mukul mukulin memukuli jambak menjambak njambak cakar mencakar gigit menggigit"
+        " cubit mencubit tampar menampar membakar bakar sundut menyundut cabut mencabut mencabuti"
+        " + sendiri",
+    ),
+    Phrase(
+        r"(?:burn|burning|burned|burnt) (?:my ?self|my skin|my arms?)", "burn burning burned burnt"
     ),
     Phrase(
         r"(?:benturkan|membenturkan|benturin|jedotin|jedotkan|menjedotkan|membentur) "
@@ -251,10 +286,11 @@ METHOD: tuple[Phrase, ...] = (
     ),
     Phrase(r"ngendhat|ngendat", "ngendhat ngendat"),
     Phrase(
-        r"(?:" + PREPARE.replace(" ", "|") + r"|ikatkan|mengikat) <ANY2>tali(?! (?:sepatu|"
+        r"(?:" + PREPARE.replace(" ", "|") + r"|ikatkan|mengikat|menaruh|taruh|pasang|memasang) "
+        r"<ANY2>tali(?! (?:sepatu|"
         r"rafia|jemuran|tas|pramuka|kur|pusar|plastik|layangan|kolor|silaturahmi|kasih|"
         r"persaudaraan)\b)",
-        PREPARE + " ikatkan mengikat + tali",
+        PREPARE + " ikatkan mengikat menaruh taruh pasang memasang + tali",
     ),
     Phrase(
         r"tali <ANY2>(?:di |ke )?(?:kamar|kusen|plafon|atap|usuk|blandar|kipas angin|leher)",
@@ -296,13 +332,19 @@ METHOD: tuple[Phrase, ...] = (
         "tidur tiduran berbaring rebahan + rel",
     ),
     Phrase(
-        r"overdosis|overdos(?:e|ing)|dosis (?:yang )?(?:mematikan|berlebih)|lethal dose",
-        "overdosis overdose overdosing dosis lethal",
+        r"overdosis|overdos(?:e|ing)|dosis (?:yang )?(?:mematikan|berlebih)|lethal dose|"
+        r"(?:melebihi|melewati) dosis",
+        "overdosis overdose overdosing dosis lethal melebihi melewati",
     ),
     Phrase(
         r"obat tidur (?:banyak|sebanyak|berlebihan)|(?:mengumpulkan|ngumpulin|menimbun|nimbun|"
         r"menyetok|nyetok) <ANY2>(?:obat|pil|racun)",
         "obat mengumpulkan ngumpulin menimbun nimbun menyetok nyetok",
+    ),
+    Phrase(
+        r"(?:berdiri|duduk) di (?:atap|(?:tepi|pinggir|ujung|atas) (?:gedung|jembatan|tebing|"
+        r"jurang|menara|rooftop|tower|atap))",
+        "berdiri duduk + atap tepi pinggir ujung",
     ),
     Phrase(
         r"(?:jembatan|gedung|atap|tebing|menara|tower|rooftop|flyover) <ANY3>(?:ingin|mau|arep|"
@@ -376,6 +418,12 @@ GOODBYE: tuple[Phrase, ...] = (
     ),
     Phrase(r"maaf <ANY3>(?:menyusahkan|merepotkan|jadi beban|menjadi beban)", "maaf", "weak"),
     Phrase(r"titip (?:anak anak|anak|anakku|istri|suami|ibu|bojo)", "titip", "weak"),
+    Phrase(r"maaf(?:kan)? (?:ya )?(?:semua|semuanya|kalian)", "maaf maafkan", "weak"),
+    Phrase(
+        r"(?:nulis|menulis|tulis|bikin|membuat|siapkan|menyiapkan) (?:surat )?wasiat",
+        "nulis menulis tulis bikin membuat siapkan menyiapkan + wasiat",
+        "legal",
+    ),
     Phrase(
         r"(?:kalau|jika|bila|seandainya|setelah) saya (?:sudah )?tidak ada(?: lagi)?"
         r"(?! (?:di|uang|waktu|kabar|sinyal|pulsa|kuota|kerjaan)\b)",
@@ -429,6 +477,21 @@ VIOLENCE: tuple[Phrase, ...] = (
     ),
     Phrase(r"(?:main|bermain) (?:tangan|fisik)|kasar secara fisik", "main bermain kasar"),
     Phrase(
+        r"(?:lebam|memar|babak belur|benjol) <ANY3>(?:akibat|karena|gara gara|oleh|dari|sama|"
+        r"dipukul|dihajar|ditendang) (?:suami|istri|bapak|ayah|ibu|mertua|pacar|mantan|bojo)",
+        "lebam memar babak benjol",
+    ),
+    Phrase(
+        r"(?:didorong|mendorong|dorong|nyurung|disurung) <ANY2>(?:dari tangga|sampai jatuh|"
+        r"hingga jatuh|sampai terjatuh|ke tembok|ke dinding|ke lantai)",
+        "didorong mendorong dorong nyurung disurung",
+    ),
+    Phrase(
+        r"(?:mengamuk|ngamuk) <ANY4>(?:golok|parang|pisau|celurit|clurit|arit|senjata|pistol|"
+        r"samurai)",
+        "mengamuk ngamuk",
+    ),
+    Phrase(
         r"dipaksa (?:berhubungan|melayani|ngeseks|bersetubuh|tidur dengan)",
         "dipaksa + berhubungan melayani ngeseks bersetubuh tidur",
     ),
@@ -455,6 +518,7 @@ VIOLENCE: tuple[Phrase, ...] = (
     Phrase(
         r"(?:diancam|mengancam|ngancam|ngancem|diancem|ancam) <ANY4>(?:dibunuh|bunuh|membunuh|"
         r"dipateni|mateni|pateni|dihabisi|menghabisi|pisau|parang|golok|celurit|clurit|arit|sabit|"
+        r"ngobong|mbakar|diobong|"
         r"senjata|pistol|bacok|dibacok|membacok|dibakar|membakar|disiram|menyiram|dipukul|memukul|"
         r"ditusuk|menusuk|mencelakai|dicelakai|diculik|menculik|menyakiti|disakiti|bakar)",
         "diancam mengancam ngancam ngancem diancem ancam",
@@ -476,8 +540,8 @@ VIOLENCE: tuple[Phrase, ...] = (
     ),
     Phrase(
         r"(?:hit|hits|beat|beats|beating|punched|punches|kicked|kicks|choked|chokes|strangled|"
-        r"slapped|slaps|raped|abused|abuses) (?:me|my (?:wife|kids?|children|son|daughter|"
-        r"mother|mom))",
+        r"slapped|slaps|raped|abused|abuses) (?:me|(?:my|our|the) (?:wife|kids?|children|son|"
+        r"daughter|mother|mom))",
         "hit hits beat beats beating punched punches kicked kicks choked chokes strangled slapped "
         "slaps raped abused abuses",
     ),
@@ -491,9 +555,10 @@ VIOLENCE: tuple[Phrase, ...] = (
 DANGER_TO_OTHERS: tuple[Phrase, ...] = (
     Phrase(
         r"<NOTNEG>(?:ingin|mau|arep|akan|bakal|rasanya|niat|berniat|tega|kepikiran|terpikir|"
-        r"berpikir untuk|takut) <FILL>(?:<KILL>|<HIT>) <ANY1><PERSON>",
+        r"berpikir untuk|takut|pikiran untuk) <FILL>(?:<KILL>|<HIT>)(?! (?:perasaan|hati)\b) "
+        r"<ANY1><PERSON>",
         "ingin mau arep akan bakal rasanya niat berniat tega kepikiran terpikir berpikir takut"
-        " + <KILL> <HIT>",
+        " pikiran + <KILL> <HIT>",
     ),
     Phrase(
         r"<NOTNEG>(?:ingin|mau|arep|akan|bakal|rasanya|niat|berniat|tega|kepikiran|terpikir|takut)"
@@ -514,8 +579,26 @@ DANGER_TO_OTHERS: tuple[Phrase, ...] = (
         "bunuh habisi bacok tusuk gorok",
     ),
     Phrase(
-        r"ku(?:bunuh|habisi|bacok|tusuk|racun|celakai)",
-        "kubunuh kuhabisi kubacok kutusuk kuracun kucelakai",
+        r"ku(?:bunuh|habisi|bacok|tusuk|racun|racuni|celakai|bakar)",
+        "kubunuh kuhabisi kubacok kutusuk kuracun kuracuni kucelakai kubakar",
+    ),
+    Phrase(
+        r"(?:tidak|saya) (?:bunuh|habisi|bacok|tusuk|pateni|gorok|racun|racuni|hajar|antemi) "
+        r"<ANY1><PERSON>",
+        "bunuh habisi bacok tusuk pateni gorok racun racuni hajar antemi + tidak saya",
+        lead=1,
+    ),
+    Phrase(
+        r"(?:bakal|akan|mau|ingin) (?:saya|ku) (?:habisi|bunuh|bacok|tusuk|gorok|racun|racuni|"
+        r"bakar)",
+        "habisi bunuh bacok tusuk gorok racun racuni bakar + bakal akan mau ingin",
+        lead=2,
+    ),
+    Phrase(
+        r"(?<!tidak )(?<!tidak mau )(?<!tidak ingin )(?<!jangan )(?:melukai|mencelakai|menyakiti|"
+        r"membunuh|menghabisi) orang lain|(?:bisa saja|sanggup) (?:membunuh|menghabisi|"
+        r"mencelakai|menusuk|membacok)",
+        "melukai mencelakai menyakiti membunuh menghabisi bisa sanggup",
     ),
     Phrase(r"(?:mateni|pateni) <PERSON>", "mateni pateni"),
     Phrase(

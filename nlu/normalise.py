@@ -17,7 +17,7 @@ VARIANTS: dict[str, str] = {
         "pengen pgn pngn pngen pgen pengn pengin pingin pingen kepengen kepingin kepengin kpngn "
         "kpgn pengeen ingn pngin"
     ),
-    "mau": "mo mw mao",
+    "mau": "mo mw mao badhe bade",
     "tidak": (
         "gak ga nggak ngga enggak engga gk tdk tak ndak nda kagak gag gx ngak nggk gaak ora ra "
         "mboten boten"
@@ -39,7 +39,6 @@ VARIANTS: dict[str, str] = {
     "masih": "msh",
     "sekarang": "skrg skrng",
     "terus": "trs trus",
-    "orang": "org",
     "orang tua": "ortu",
     "bagaimana": "gmn gmna gimana gmana bgmn",
     "kenapa": "knp knapa",
@@ -48,6 +47,14 @@ VARIANTS: dict[str, str] = {
     "capek": "cape cpk cpek",
     "kuat": "kiat kiyat",
     "ada": "ana wonten",
+    "dunia": "donya",
+    "dari": "saka",
+    "ini": "iki",
+    "semua": "kabeh",
+    "maaf": "sepurane sepuntene ngapunten",
+    "ya": "yo",
+    "rumah": "omah",
+    "orang": "org tiyang",
     "gunanya": "gunane",
     "artinya": "artine",
     # Javanese and slang words the crisis lexicon shares with Indonesian

