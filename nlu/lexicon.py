@@ -59,7 +59,7 @@ WORDS: dict[str, tuple[str, ...]] = {
         "membunuh bunuh menghabisi habisi mencelakai celakai mencelakakan menyakiti nyakiti "
         "nyakitin menusuk nusuk membacok bacok meracuni racuni mateni pateni mencekik "
         "nyekik menggorok gorok menembak tembak tusuk ngracun ngracuni racun melukai nyilakani "
-        "nyelakani banting membanting"
+        "nyelakani nyelakain nyelakai celakain banting membanting"
     ),
     "WANT": _split("ingin mau arep pen niat berniat siap kepikiran"),
     "BODYPART": _split("tangan lengan nadi kulit paha kaki pergelangan tubuh badan perut leher"),
@@ -187,7 +187,8 @@ SUICIDE: tuple[Phrase, ...] = (
         "tidak + gunanya artinya alasan + hidup",
     ),
     Phrase(
-        r"(?:ingin|mau) (?:menyusul|nyusul) (?:almarhum|almarhumah|alm|ke alam baka|ke surga)",
+        r"(?:ingin|mau) (?:menyusul|nyusul) (?:almarhum|almarhumah|alm|swargi|mendiang|"
+        r"ke alam baka|ke surga)",
         "ingin mau + menyusul nyusul",
     ),
     Phrase(
@@ -218,6 +219,11 @@ SUICIDE: tuple[Phrase, ...] = (
         "want wanna going gonna ready deserve better + die dead",
     ),
     Phrase(
+        r"(?:nobody|no one|wouldnt|would not|miss me|better off) <ANY3>(?:if|when) i "
+        r"(?:die|died|was gone|were gone|am gone)",
+        "nobody no wouldnt would miss better + die died gone",
+    ),
+    Phrase(
         r"(?:dont|do not|no longer) want to (?:live|be alive|wake up)|no reason to live",
         "dont do no + live alive wake",
     ),
@@ -243,9 +249,11 @@ SELF_HARM: tuple[Phrase, ...] = (
     Phrase(r"(?:iris|potong|sayat|gores|silet) nadi", "iris potong sayat gores silet + nadi"),
     Phrase(
         r"(?:melukai|ngelukai|ngelukain|lukain|lukai|melukain|menyakiti|nyakiti|nyakitin|nglarani|"
+        r"ngelarani|"
         r"menyiksa|nyiksa|menghukum|memukul|memukuli|mukul|mukulin) (?:diri|diriku|awak|awake|"
         r"awakku)",
         "melukai ngelukai ngelukain lukain lukai melukain menyakiti nyakiti nyakitin nglarani"
+        " ngelarani"
         " menyiksa nyiksa menghukum memukul memukuli mukul mukulin + diri diriku awak awake awakku",
     ),
     Phrase(
@@ -264,7 +272,9 @@ SELF_HARM: tuple[Phrase, ...] = (
         " + sendiri",
     ),
     Phrase(
-        r"(?:burn|burning|burned|burnt) (?:my ?self|my skin|my arms?)", "burn burning burned burnt"
+        r"(?:burn|burning|burned|burnt|scratch|scratching|cut|cutting|hit|hitting) my "
+        r"(?:self|skin|arms?|wrists?|legs?|thighs?|body)",
+        "burn burning burned burnt scratch scratching cut cutting hit hitting + my",
     ),
     Phrase(
         r"(?:benturkan|membenturkan|benturin|jedotin|jedotkan|menjedotkan|membentur) "
@@ -601,6 +611,29 @@ DANGER_TO_OTHERS: tuple[Phrase, ...] = (
         "melukai mencelakai menyakiti membunuh menghabisi bisa sanggup",
     ),
     Phrase(r"(?:mateni|pateni) <PERSON>", "mateni pateni"),
+    Phrase(
+        r"(?:<HIT>|gebuki|gebukin|pukuli|pukul|hajar|tusuk|bacok|siksa|antemi) <ANY2>"
+        r"(?:sampai|hingga) (?:mati|mampus|koit)",
+        "<HIT> gebuki gebukin pukuli pukul hajar tusuk bacok siksa antemi + mati mampus koit",
+    ),
+    Phrase(
+        r"(?:tidak bisa|tak bisa|sulit|susah) (?:menahan|mengendalikan|mengontrol) (?:diri|emosi) "
+        r"<ANY3>(?:melukai|mencelakai|membunuh|menyakiti|memukul|menghajar)",
+        "bisa sulit susah + menahan mengendalikan mengontrol",
+        lead=1,
+    ),
+    Phrase(
+        r"(?:siapkan|menyiapkan|bawa|membawa|beli|membeli|sudah) (?:senjata|pisau|golok|parang|"
+        r"celurit|clurit|pistol|samurai) <ANY2>(?:untuk|buat) (?:membalas|balas|membunuh|"
+        r"menghabisi|melukai|jaga jaga|berjaga)",
+        "siapkan menyiapkan bawa membawa beli membeli sudah + senjata pisau golok parang celurit"
+        " clurit pistol samurai",
+    ),
+    Phrase(
+        r"(?:thinking about|think about|thoughts of|fantasi[sz]e about|fantasi[sz]ing about) "
+        r"(?:killing|hurting|murdering|stabbing|shooting) (?!my ?self)",
+        "thinking think thoughts fantasize fantasise fantasizing fantasising",
+    ),
     Phrase(
         r"(?:rencana|merencanakan|berencana) <ANY2>(?:membunuh|menghabisi|meracuni|mencelakai)",
         "rencana merencanakan berencana + membunuh menghabisi meracuni mencelakai",

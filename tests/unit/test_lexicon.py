@@ -55,6 +55,8 @@ CRISIS: dict[str, list[str]] = {
         "mending aku ilang saka donya iki",
         "kula badhe nyudahi gesang kula",
         "udah gak sanggup, mau nyerah sama hidup",
+        "kula sampun pasrah, kepingin nyusul swargi ibu",
+        "nobody would miss me if i died",
     ],
     "self_harm": [
         "aku nyilet tangan lagi semalam",
@@ -74,6 +76,9 @@ CRISIS: dict[str, list[str]] = {
         "aku ngiris pergelangan tanganku",
         "saya jambak rambut sendiri sampai rontok",
         "i burn my skin when i feel overwhelmed",
+        "aku sering ngelarani awakku dhewe nek lagi stres",
+        "kula nyayat asta kula piyambak",
+        "i scratch my arms until they bleed",
     ],
     "method": [
         "saya sudah beli tali dan siapkan di kamar",
@@ -154,6 +159,10 @@ CRISIS: dict[str, list[str]] = {
         "pengen tak bacok wong sing nipu aku",
         "kalau ketemu selingkuhan suami bakal saya habisi",
         "pikiran untuk melukai orang lain terus muncul",
+        "sy sampai kepikiran nyelakain rekan kerja yg nyebar fitnah",
+        "i keep thinking about killing the man who scammed me",
+        "kepengin tak gebuki nganti mati wong kuwi",
+        "saya sudah siapkan senjata untuk membalas orang itu",
     ],
 }
 
@@ -239,6 +248,9 @@ ORDINARY = [
     "anak saya memar karena jatuh, ibu saya panik",
     "suami saya tidak mau mendorong anak untuk kuliah",
     "saya takut menyakiti perasaan orang tua",
+    "what happens to my pension if i die",
+    "saya beli pisau baru untuk masak",
+    "susah mengendalikan emosi kalau lapar",
     "saya pamit pulang duluan ya, terima kasih atas semuanya",
 ]
 
