@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import json
 import time
+import zlib
 from typing import Any
 
 from aiohttp import web
@@ -28,10 +29,14 @@ _STRING_FIELDS = frozenset(
 )
 _SENDS = ("sendMessage", "sendDocument")
 _METHODS = (
-    *("getMe", "getUpdates", "sendMessage", "sendDocument", "answerCallbackQuery"),
-    *("editMessageText", "editMessageReplyMarkup", "deleteMessage", "setMyCommands"),
-    *("deleteWebhook", "setWebhook", "getWebhookInfo", "close", "logOut"),
+    *("getMe", "getUpdates", "sendMessage", "sendDocument", "editMessageText"),
+    *("editMessageReplyMarkup", "deleteMessage", "deleteWebhook", "setWebhook", "getWebhookInfo"),
 )
+_JUST_TRUE = ("answerCallbackQuery", "setMyCommands", "close", "logOut")
+
+
+class _Refused(Exception):
+    """Answered as a Telegram error: (status, description)."""
 
 
 class FakeBotApi:
@@ -48,11 +53,14 @@ class FakeBotApi:
         self._changed = asyncio.Event()
         self._closing = False
         self._runner: web.AppRunner | None = None
+        self._pollers: dict[str, int] = {}  # token -> generation of the current getUpdates
         self._methods = {name.lower(): (name, getattr(self, f"_m_{name}")) for name in _METHODS}
+        self._methods.update({name.lower(): (name, self._just_true) for name in _JUST_TRUE})
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        self._closing = False
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0, handler_cancellation=True)
@@ -196,7 +204,7 @@ class FakeBotApi:
                 if status == 429
                 else _ERRORS.get(status, "Error")
             )
-        body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        body = _error(status, description)
         if status == 429 and retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
         self._failures.append(
@@ -220,13 +228,18 @@ class FakeBotApi:
         call = {"token": token, "method": name, "params": params, "at": time.monotonic()}
         known = self._methods.get(name.lower())
         if known is None:
-            body = {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
-            return self._answer(call, 404, body)
+            return self._answer(call, 404, _error(404, "Not Found: method not found"))
         call["method"], handler = known
         failure = self._take_failure(token, name)
         if failure is not None:
             return self._answer(call, failure["status"], failure["body"])
-        result = await handler(token, params)
+        try:
+            result = await handler(token, params)
+        except _Refused as refused:
+            status, description = refused.args
+            return self._answer(call, status, _error(status, description))
+        except (KeyError, TypeError, ValueError) as e:  # a missing or malformed parameter
+            return self._answer(call, 400, _error(400, f"Bad Request: {e!r}"))
         return self._answer(call, 200, {"ok": True, "result": result})
 
     def _answer(self, call: dict[str, Any], status: int, body: dict[str, Any]) -> web.Response:
@@ -281,6 +294,9 @@ class FakeBotApi:
 
     # -- methods ---------------------------------------------------------------------------
 
+    async def _just_true(self, token: str, params: dict[str, Any]) -> Any:
+        return True
+
     async def _m_getMe(self, token: str, params: dict[str, Any]) -> Any:
         return {**_bot_user(token), "can_join_groups": True, "supports_inline_queries": False}
 
@@ -288,18 +304,22 @@ class FakeBotApi:
         queue = self._updates.setdefault(token, [])
         offset = int(params.get("offset") or 0)
         queue[:] = [u for u in queue if u["update_id"] >= offset]  # confirmed ones are gone
+        generation = self._pollers[token] = self._pollers.get(token, 0) + 1
+        self._notify()  # a poller already waiting for this bot is terminated, as Telegram does
         loop = asyncio.get_running_loop()
         deadline = loop.time() + float(params.get("timeout") or 0)
         while not queue and not self._closing and loop.time() < deadline:
             changed = self._changed
-            try:
+            with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout_at(deadline):
                     await changed.wait()
-            except TimeoutError:
-                break
+            if self._pollers[token] != generation:
+                raise _Refused(409, "Conflict: terminated by other getUpdates request")
         return queue[: int(params.get("limit") or 100)]
 
     async def _m_sendMessage(self, token: str, params: dict[str, Any]) -> Any:
+        if not params.get("text"):
+            raise _Refused(400, "Bad Request: message text is empty")
         return self._bot_message(token, params, text=params.get("text"))
 
     async def _m_sendDocument(self, token: str, params: dict[str, Any]) -> Any:
@@ -315,9 +335,6 @@ class FakeBotApi:
             document = {"file_id": str(doc), "file_unique_id": f"u{len(self.calls)}"}
         return self._bot_message(token, params, document=document, caption=params.get("caption"))
 
-    async def _m_answerCallbackQuery(self, token: str, params: dict[str, Any]) -> Any:
-        return True
-
     async def _m_editMessageText(self, token: str, params: dict[str, Any]) -> Any:
         fields = {"text": params.get("text"), "reply_markup": params.get("reply_markup")}
         return self._edit(token, params, **_drop_none(fields))
@@ -327,9 +344,6 @@ class FakeBotApi:
 
     async def _m_deleteMessage(self, token: str, params: dict[str, Any]) -> Any:
         self._messages.pop((token, params.get("chat_id"), params.get("message_id")), None)
-        return True
-
-    async def _m_setMyCommands(self, token: str, params: dict[str, Any]) -> Any:
         return True
 
     async def _m_setWebhook(self, token: str, params: dict[str, Any]) -> Any:
@@ -348,12 +362,6 @@ class FakeBotApi:
         url = (self._webhooks.get(token) or {}).get("url", "")
         pending = len(self._updates.get(token, []))
         return {"url": url, "has_custom_certificate": False, "pending_update_count": pending}
-
-    async def _m_close(self, token: str, params: dict[str, Any]) -> Any:
-        return True
-
-    async def _m_logOut(self, token: str, params: dict[str, Any]) -> Any:
-        return True
 
 
 async def _read_params(request: web.Request) -> dict[str, Any]:
@@ -377,6 +385,10 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
     return params
 
 
+def _error(status: int, description: str) -> dict[str, Any]:
+    return {"ok": False, "error_code": status, "description": description}
+
+
 def _upload(upload: web.FileField) -> dict[str, Any]:
     return {"filename": upload.filename, "content": upload.file.read()}
 
@@ -386,7 +398,8 @@ def _shown_text(params: dict[str, Any]) -> str:
 
 
 def _bot_user(token: str) -> dict[str, Any]:
-    bot_id = int(token.partition(":")[0])
+    prefix = token.partition(":")[0]
+    bot_id = int(prefix) if prefix.isdigit() else zlib.crc32(token.encode())
     return {
         "id": bot_id,
         "is_bot": True,

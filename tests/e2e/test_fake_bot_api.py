@@ -12,7 +12,12 @@ import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -203,3 +208,23 @@ async def test_dispatcher_polling_answers_messages_and_callbacks(api: FakeBotApi
     finally:
         await dp.stop_polling()
         await asyncio.wait_for(polling, 10)
+
+
+async def test_a_second_poller_terminates_the_first_with_409(api: FakeBotApi) -> None:
+    async with make_bot(api) as bot, make_bot(api) as twin:
+        first = asyncio.create_task(bot.get_updates(timeout=10))
+        await asyncio.sleep(0.2)
+        second = asyncio.create_task(twin.get_updates(timeout=10))
+        with pytest.raises(TelegramConflictError, match="terminated by other getUpdates"):
+            await asyncio.wait_for(first, 5)
+        api.push_message(TOKEN, user_id=1, text="halo")
+        assert len(await asyncio.wait_for(second, 5)) == 1
+
+
+async def test_malformed_requests_are_bad_requests(api: FakeBotApi) -> None:
+    async with make_bot(api) as bot:
+        with pytest.raises(TelegramBadRequest, match="message text is empty"):
+            await bot.send_message(1, "")
+    url = f"{api.base_url}/bot{TOKEN}/sendMessage"
+    async with aiohttp.ClientSession() as http, http.post(url, json={"text": "x"}) as resp:
+        assert resp.status == 400 and (await resp.json())["error_code"] == 400
