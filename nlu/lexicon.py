@@ -91,6 +91,12 @@ SLOTS: dict[str, str] = {
         r"teman|tetangga|bos|atasan|rekan|orang|wong|selingkuhan|pelakor|kowe|koe|dheweke|mas|"
         r"mbak|pak|bu|keponakan|ponakan)(?:ku|nya|ne|mu|e)?(?: anak(?:ku|nya)?)?(?: saya)?)"
     ),
+    # who is hurt at home: not "teman" or "orang", as in "anak saya suka memukul teman"
+    "VICTIM": (
+        r"(?:saya|kami|kita|dia|kamu|(?:istri|suami|anak|ibu|bapak|ayah|mama|papa|mamah|adik|"
+        r"kakak|mertua|bojo|simbok|nenek|kakek|cucu|bayi|kowe|koe|dheweke|mbak|mas)"
+        r"(?:ku|nya|ne|mu|e)?(?: anak(?:ku|nya)?)?(?: saya)?)"
+    ),
     "POISON": (
         r"(?:racun|baygon|pestisida|insektisida|potas|potasium|portas|sianida|apotas|"
         r"obat nyamuk|obat serangga|obat tikus|racun tikus|cairan pembersih|pembersih lantai|"
@@ -471,7 +477,7 @@ GOODBYE: tuple[Phrase, ...] = (
 VIOLENCE: tuple[Phrase, ...] = (
     Phrase(
         r"<HURT>(?! (?:rata|mundur|jarum|deadline|tugas|kerjaan|pekerjaan|cicilan|utang|hutang|"
-        r"inflasi|kenyataan|waktu|dari (?:grup|tim|jabatan|proyek|kantor))\b)",
+        r"inflasi|kenyataan|waktu|keluar|dari (?:grup|tim|jabatan|proyek|kantor))\b)",
         "<HURT>",
     ),
     Phrase(
@@ -479,10 +485,11 @@ VIOLENCE: tuple[Phrase, ...] = (
         r"pelecehan seksual|pencabulan|penganiayaan",
         "kdrt kekerasan pemerkosaan perkosaan pelecehan pencabulan penganiayaan",
     ),
-    Phrase(r"<HIT> <ANY1><PERSON>", "<HIT>"),
+    Phrase(r"<HIT> <ANY1><VICTIM>", "<HIT>"),
     Phrase(r"<HIT>(?:ku|in saya)", " ".join(f"{v}ku {v}in" for v in WORDS["HIT"])),
     Phrase(
-        r"(?:sering|suka|selalu|pernah|sampai|mulai|kerap|tega|berani) <HIT>",
+        r"(?:sering|suka|selalu|pernah|sampai|mulai|kerap|tega|berani) <HIT>(?! (?:teman|"
+        r"temannya|temanku|orang|rekan|tetangga|bola|meja|pintu|tembok|kentongan|drum|gong)\b)",
         "sering suka selalu pernah sampai mulai kerap tega berani + <HIT>",
     ),
     Phrase(r"(?:main|bermain) (?:tangan|fisik)|kasar secara fisik", "main bermain kasar"),

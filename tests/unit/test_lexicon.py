@@ -251,6 +251,8 @@ ORDINARY = [
     "what happens to my pension if i die",
     "saya beli pisau baru untuk masak",
     "susah mengendalikan emosi kalau lapar",
+    "anak saya suka memukul teman",
+    "saya ditendang keluar dari kontrakan",
     "saya pamit pulang duluan ya, terima kasih atas semuanya",
 ]
 
