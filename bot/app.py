@@ -1,22 +1,28 @@
-"""The HTTP app of `sapa serve`: health, readiness, and the background workers."""
+"""The HTTP app of `sapa serve`: health, readiness, Telegram webhooks, background workers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from bot import telegram
 from bot.outbox_worker import OutboxWorker
+from bot.runtime import Runtime
 from bot.senders import Sender
 from bot.settings import Settings
 from bot.wiring import Services, services
+from core.triage import Classification, Classifier, ClassifierUnavailable
+from core.usecases.intake import repage_unclaimed_crisis
+from nlu.lexicon import CrisisLexicon
 from storage.outbox import OutboxStore
 from storage.purge import purge
 from storage.seed import seed_partners
@@ -25,47 +31,96 @@ log = logging.getLogger("sapa.app")
 PURGE_EVERY_SECONDS = 24 * 3600
 
 
-async def purge_daily(svc: Services, *, first_delay: float = 30.0) -> None:
-    await asyncio.sleep(first_delay)
+class NoClassifier:
+    """No NLU server configured: triage still completes and the ASN picks the category."""
+
+    async def classify(self, text: str) -> Classification:
+        raise ClassifierUnavailable("no NLU server configured")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def make_classifier(settings: Settings) -> Classifier:
+    if not settings.nlu_url:
+        return NoClassifier()
+    from nlu.client import RasaClassifier
+
+    token = settings.nlu_token.get_secret_value() if settings.nlu_token else None
+    return RasaClassifier(settings.nlu_url, token=token, timeout=settings.nlu_timeout_seconds)
+
+
+async def every(seconds: float, job: Callable[[], Awaitable[Any]], name: str, first: float) -> None:
+    """Run a periodic job forever; a failure (a database restart) is logged and tried again."""
+    await asyncio.sleep(first)
     while True:
         try:
-            count = await purge(
-                svc.sessions,
-                svc.keyring,
-                now=svc.clock.now(),
-                retention_days=svc.settings.retention_days,
-            )
-            log.info("retention purge removed %d cases", count)
+            await job()
         except Exception:
-            log.exception("retention purge failed; will try again tomorrow")
-        await asyncio.sleep(PURGE_EVERY_SECONDS)
+            log.exception("%s failed; will try again", name)
+        await asyncio.sleep(seconds)
 
 
-def create_app(settings: Settings, *, senders: dict[str, Sender] | None = None) -> FastAPI:
+def background(svc: Services, rt: Runtime, worker: OutboxWorker) -> list[asyncio.Task[Any]]:
+    settings = svc.settings
+
+    async def purge_now() -> None:
+        count = await purge(
+            svc.sessions, svc.keyring, now=svc.clock.now(), retention_days=settings.retention_days
+        )
+        log.info("retention purge removed %d cases", count)
+
+    async def repage() -> None:
+        if await repage_unclaimed_crisis(uow=svc.uow(), clock=svc.clock):
+            rt.kick()
+
+    return [
+        asyncio.create_task(worker.run_forever(), name="outbox"),
+        asyncio.create_task(every(PURGE_EVERY_SECONDS, purge_now, "purge", 30.0), name="purge"),
+        asyncio.create_task(
+            every(settings.crisis_repage_check_seconds, repage, "crisis re-page", 5.0),
+            name="repage",
+        ),
+    ]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    senders: dict[str, Sender] | None = None,
+    classifier: Classifier | None = None,
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services(settings) as svc:
             await seed_partners(svc.sessions, settings.partners_file)
+            store = OutboxStore(svc.sessions, svc.keyring)
+            rt = Runtime(svc, CrisisLexicon(), classifier or make_classifier(settings), store)
+            bots = telegram.build_bots(settings, rt, telegram.fsm_storage(settings, rt))
             worker = OutboxWorker(
-                store=OutboxStore(svc.sessions, svc.keyring),
-                senders=senders or {},
+                store=store,
+                senders={**telegram.senders_for(bots), **(senders or {})},
                 clock=svc.clock,
                 max_attempts=settings.outbox_max_attempts,
                 lease_seconds=settings.outbox_lease_seconds,
             )
-            app.state.services = svc
-            tasks = [
-                asyncio.create_task(worker.run_forever(), name="outbox"),
-                asyncio.create_task(purge_daily(svc), name="purge"),
-            ]
+            rt.workers.append(worker)
+            app.state.services, app.state.runtime = svc, rt
+            app.state.bots = {b.kind: b for b in bots}
+            tasks = background(svc, rt, worker)
+            await telegram.start(bots, settings)
             log.info("sapa serve ready")
             try:
                 yield
             finally:
+                await telegram.stop(bots)
                 for task in tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                closer = getattr(rt.classifier, "aclose", None)
+                if closer is not None:
+                    await closer()
 
     app = FastAPI(title="Sapa ASN", lifespan=lifespan, docs_url=None, redoc_url=None)
 
@@ -82,5 +137,16 @@ def create_app(settings: Settings, *, senders: dict[str, Sender] | None = None) 
         except Exception:
             return JSONResponse({"status": "database unavailable"}, status_code=503)
         return {"status": "ready"}
+
+    @app.post("/telegram/{kind}/webhook")
+    async def telegram_webhook(kind: str, request: Request) -> Any:
+        bot = app.state.bots.get(kind) if settings.public_url else None
+        if bot is None:
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), bot.secret.encode()):
+            return JSONResponse({"detail": "unauthorized"}, status_code=401)
+        await telegram.feed_webhook(bot, await request.body())
+        return {"ok": True}
 
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -44,14 +45,16 @@ def serve(
         async with managed_nlu(cfg, progress=typer.echo) as (url, token):
             typer.echo(f"NLU server ready on {url} (auth token: {token}); Ctrl-C stops it")
             typer.echo(f"its log: {cfg.var_dir / 'nlu' / 'rasa.log'}")
-            await asyncio.Event().wait()
+            stop = asyncio.Event()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+            await stop.wait()
+        typer.echo("NLU server stopped")
 
     try:
         asyncio.run(foreground())
     except NLUServerError as exc:
         fail(str(exc))
-    except KeyboardInterrupt:
-        typer.echo("NLU server stopped")
 
 
 @nlu_app.command("evaluate")

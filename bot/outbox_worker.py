@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -71,6 +72,7 @@ class OutboxWorker:
     idle_seconds: float = 0.5
     limiter: RateLimiter = field(default_factory=RateLimiter)
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     async def run_once(self) -> int:
         """Deliver one batch; returns how many rows were handled."""
@@ -95,7 +97,13 @@ class OutboxWorker:
                 log.exception("outbox batch failed; retrying")
                 handled = 0
             if not handled:
-                await asyncio.sleep(self.idle_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
+                self._wake.clear()
+
+    def kick(self) -> None:
+        """Something was written to the outbox: deliver it now instead of at the next poll."""
+        self._wake.set()
 
     async def _deliver(self, item: OutboxItemLike) -> None:
         if item.address is None:

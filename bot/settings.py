@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     nlu_port: int = 5005
     nlu_timeout_seconds: float = 2.0
 
+    # Telegram: a bot is off when its token is absent. Long polling unless public_url is set.
+    telegram_client_token: SecretStr | None = None
+    telegram_staff_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    public_url: str | None = None
+    # Bot conversation state and shared limits go to Redis when set (several workers).
+    redis_url: str | None = None
+    crisis_repage_check_seconds: float = 60.0
+
     @field_validator("stats_k")
     @classmethod
     def _k_floor(cls, value: int) -> int:

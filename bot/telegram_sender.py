@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
@@ -34,6 +35,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 from bot.senders import DeliveryFailed, RetryLater
 
 log = logging.getLogger("sapa.telegram")
+Step = Callable[[], Awaitable[None]]
 
 PRODUCTION_API = "https://api.telegram.org"
 TEXT_LIMIT = 4096  # UTF-16 code units, as Telegram counts them
@@ -70,27 +72,18 @@ class TelegramSender:
         done = self._progress.get(key, 0)
         try:
             for index, step in enumerate(steps):
-                if index < done:
-                    continue
-                await step()
-                self._remember(key, index + 1)
-        except DeliveryFailed:
-            raise
-        except TelegramRetryAfter as e:
-            raise self._failed(RetryLater(e.retry_after, "telegram_429")) from None
-        except TelegramForbiddenError:
-            raise self._failed(DeliveryFailed("telegram_forbidden", permanent=True)) from None
-        except TelegramBadRequest:
-            raise self._failed(DeliveryFailed("telegram_bad_request", permanent=True)) from None
-        except TelegramEntityTooLarge:
-            raise self._failed(DeliveryFailed("telegram_too_large", permanent=True)) from None
-        except (TelegramServerError, TelegramNetworkError, ClientDecodeError, TimeoutError):
-            raise self._failed(DeliveryFailed("telegram_unavailable")) from None
-        except TelegramAPIError:  # 401, 404, 409, ...: retry; it dies after max attempts
-            raise self._failed(DeliveryFailed("telegram_api_error")) from None
+                if index >= done:
+                    await step()
+                    self._remember(key, index + 1)
+        except (TelegramAPIError, ClientDecodeError, TimeoutError) as e:
+            error = _mapped(e)
+            if isinstance(error, DeliveryFailed) and error.permanent:
+                self._progress.pop(key, None)
+            log.warning("telegram delivery failed: %s", error.code)  # the code only
+            raise error from None
         self._progress.pop(key, None)
 
-    def _plan(self, address: str, payload: dict[str, Any]) -> list[Any]:
+    def _plan(self, address: str, payload: dict[str, Any]) -> list[Step]:
         """Everything the payload needs, checked before anything is sent."""
         chat_id = _chat_id(address)
         markup = keyboard(payload.get("buttons") or [])
@@ -116,19 +109,21 @@ class TelegramSender:
                 caption=caption or None,
                 parse_mode=None,
                 reply_markup=markup,
-                protect_content=self._protect,
+                protect_content=self._protect or None,
             )
 
         return [*(self._text_step(chat_id, t, None) for t in texts), send_document]
 
-    def _text_step(self, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None) -> Any:
+    def _text_step(
+        self, chat_id: int | str, text: str, markup: InlineKeyboardMarkup | None
+    ) -> Step:
         async def send_text() -> None:
             await self._bot.send_message(
                 chat_id,
                 text,
                 parse_mode=None,
                 reply_markup=markup,
-                protect_content=self._protect,
+                protect_content=self._protect or None,
             )
 
         return send_text
@@ -139,10 +134,21 @@ class TelegramSender:
         while len(self._progress) > 1024:
             self._progress.popitem(last=False)
 
-    @staticmethod
-    def _failed(error: RetryLater | DeliveryFailed) -> RetryLater | DeliveryFailed:
-        log.warning("telegram delivery failed: %s", error.code)
-        return error
+
+def _mapped(error: Exception) -> RetryLater | DeliveryFailed:
+    match error:
+        case TelegramRetryAfter():
+            return RetryLater(error.retry_after, "telegram_429")
+        case TelegramForbiddenError():  # blocked by the user, or the chat is gone
+            return DeliveryFailed("telegram_forbidden", permanent=True)
+        case TelegramBadRequest():
+            return DeliveryFailed("telegram_bad_request", permanent=True)
+        case TelegramEntityTooLarge():
+            return DeliveryFailed("telegram_too_large", permanent=True)
+        case TelegramServerError() | TelegramNetworkError() | ClientDecodeError() | TimeoutError():
+            return DeliveryFailed("telegram_unavailable")
+        case _:  # 401, 404, 409, ...: retried, and dead after the worker's max attempts
+            return DeliveryFailed("telegram_api_error")
 
 
 def keyboard(buttons: list[list[str]]) -> InlineKeyboardMarkup | None:

@@ -23,6 +23,7 @@ from storage.tables import cases, clients, outbox, staff
 
 STAFF_CHANNEL = "staff"
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+DIRECT = "direct"  # a reply to a chat address, sealed under a key of its own
 READY = datetime(1970, 1, 1, tzinfo=UTC)  # a new row is due at once, whatever the worker's clock
 
 
@@ -164,6 +165,10 @@ class OutboxStore:
         return OutboxItem(row.id, row.channel, address, json.loads(text), row.attempts)
 
     async def _address(self, session: AsyncSession, sealer: Sealer, row: Any) -> str | None:
+        if row.recipient_kind == DIRECT:
+            return await sealer.open(
+                row.address_enc, table="outbox", column="address", row_id=row.id, owner_id=row.id
+            )
         table, column = (
             (clients, "reply_address")
             if row.recipient_kind == "client"
@@ -182,7 +187,41 @@ class OutboxStore:
             owner_id=row.recipient_id,
         )
 
+    async def enqueue_direct(
+        self, *, channel: str, address: str, payload: dict[str, Any], urgent: bool = False
+    ) -> None:
+        """A reply to someone who is not (or no longer) a client: before consent, after erasure,
+        or a staff chat. Its key is destroyed once it is delivered or given up."""
+        row_id = new_id()
+        async with self._sessions() as session, session.begin():
+            sealer = Sealer(session, self._keyring)
+            await sealer.create_key(row_id)
+            seal = sealer.seal
+            text = json.dumps(payload, ensure_ascii=False)
+            now = datetime.now(UTC)
+            await session.execute(
+                insert(outbox).values(
+                    id=row_id,
+                    channel=channel,
+                    recipient_kind=DIRECT,
+                    recipient_id=row_id,
+                    key_owner=row_id,
+                    payload_enc=await seal(
+                        text, table="outbox", column="payload", row_id=row_id, owner_id=row_id
+                    ),
+                    address_enc=await seal(
+                        address, table="outbox", column="address", row_id=row_id, owner_id=row_id
+                    ),
+                    urgent=urgent,
+                    status=PENDING,
+                    attempts=0,
+                    next_attempt_at=READY,
+                    created_at=now,
+                )
+            )
+
     async def mark_sent(self, item_id: str, worker_id: str, external_id: str | None = None) -> None:
+        await self._shred_direct(item_id)
         await self._set(
             item_id,
             status=SENT,
@@ -203,7 +242,19 @@ class OutboxStore:
             last_error=error_code[:60],
         )
 
+    async def _shred_direct(self, item_id: str) -> None:
+        async with self._sessions() as session, session.begin():
+            kind = await session.scalar(
+                select(outbox.c.recipient_kind).where(outbox.c.id == item_id)
+            )
+            if kind == DIRECT:
+                await Sealer(session, self._keyring).destroy_keys([item_id])
+                await session.execute(
+                    update(outbox).where(outbox.c.id == item_id).values(address_enc=None)
+                )
+
     async def mark_dead(self, item_id: str, error_code: str) -> None:
+        await self._shred_direct(item_id)
         await self._set(
             item_id, status=DEAD, attempts=outbox.c.attempts + 1, last_error=error_code[:60]
         )

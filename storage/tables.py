@@ -193,6 +193,7 @@ outbox = Table(
     Column("case_id", String(ID), nullable=True),
     Column("key_owner", String(ID), nullable=False),  # whose data key seals the payload
     Column("payload_enc", LargeBinary, nullable=True),  # emptied once sent
+    Column("address_enc", LargeBinary, nullable=True),  # only for direct replies
     Column("urgent", Boolean, nullable=False, default=False),
     Column("status", String(10), nullable=False),  # pending, sending, sent, dead
     Column("attempts", Integer, nullable=False, default=0),

@@ -1,0 +1,81 @@
+"""What the channel handlers are handed: use-case dependencies and a way to reply."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.outbox_worker import OutboxWorker
+from bot.wiring import Services
+from core.model import Button
+from core.policy import ServicePolicy
+from core.triage import Classifier, CrisisScreener
+from storage.outbox import OutboxStore
+from storage.uow import SqlUnitOfWork
+
+
+@dataclass
+class Runtime:
+    svc: Services
+    screener: CrisisScreener
+    classifier: Classifier
+    outbox: OutboxStore
+    workers: list[OutboxWorker] = field(default_factory=list)
+
+    def uow(self) -> SqlUnitOfWork:
+        return self.svc.uow()
+
+    @property
+    def clock(self) -> Any:
+        return self.svc.clock
+
+    @property
+    def policy(self) -> ServicePolicy:
+        return self.svc.policy
+
+    def kick(self) -> None:
+        for worker in self.workers:
+            worker.kick()
+
+    async def reply(
+        self,
+        *,
+        channel: str,
+        address: str,
+        text: str,
+        buttons: Sequence[Button] = (),
+        document: tuple[str, bytes] | None = None,
+    ) -> None:
+        """A reply through the outbox (rate limits, retries), sealed, its key shredded once sent."""
+        payload: dict[str, Any] = {
+            "text": text,
+            "buttons": [[b.label, b.data] for b in buttons],
+            "urgent": False,
+        }
+        if document is not None:
+            name, content = document
+            payload["text"] = ""  # the text goes as the file's caption
+            payload["document"] = {
+                "filename": name,
+                "content_b64": base64.b64encode(content).decode("ascii"),
+                "caption": text,
+            }
+        await self.outbox.enqueue_direct(channel=channel, address=address, payload=payload)
+        self.kick()
+
+    async def statistics_text(self, months: int = 12) -> str:
+        """The suppressed statistics of the last months, as the CLI prints them."""
+        from bot.cli_admin import months_between
+        from core.stats import build_report
+        from core.stats_format import render
+        from storage.stats_source import load_case_facts
+
+        today = self.svc.clock.now()
+        wanted = months_between(None, None, today=today)[-months:]
+        start = datetime.strptime(wanted[0], "%Y-%m").replace(tzinfo=UTC)
+        facts = await load_case_facts(self.svc.sessions, start=start, end=today)
+        k = self.svc.settings.stats_k
+        return render(build_report(facts, k=k, months=wanted), fmt="table", k=k)

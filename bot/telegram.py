@@ -1,0 +1,110 @@
+"""The two Telegram bots in the `sapa serve` process: dispatchers, polling or webhooks, senders."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import Update
+
+from bot.fsm_storage import BlindKeyBuilder, SqlFsmStorage
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.telegram_sender import TelegramSender, telegram_bot
+from handlers import telegram_client, telegram_client_rights, telegram_staff
+from handlers.telegram_common import ReplayGuard
+from storage.bot_state import StateStore
+from storage.inbox import InboxStore
+
+log = logging.getLogger("sapa.telegram")
+WEBHOOK_PATH = "/telegram/{kind}/webhook"
+
+
+@dataclass
+class TelegramBot:
+    kind: str  # "client" (the ASN bot) or "staff"
+    channel: str  # the outbox channel its messages go out on
+    bot: Bot
+    dispatcher: Dispatcher
+    secret: str
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def fsm_storage(settings: Settings, rt: Runtime) -> BaseStorage:
+    index_key = rt.svc.keyring.blind_index_key
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        return RedisStorage.from_url(settings.redis_url, key_builder=BlindKeyBuilder(index_key))
+    return SqlFsmStorage(StateStore(rt.svc.sessions, index_key))
+
+
+def webhook_secret(rt: Runtime, kind: str) -> str:
+    """The same on every worker (derived from the key ring), unguessable without it."""
+    message = f"telegram-webhook:{kind}".encode()
+    return hmac.new(rt.svc.keyring.blind_index_key, message, hashlib.sha256).hexdigest()[:48]
+
+
+def build_bots(settings: Settings, rt: Runtime, storage: BaseStorage) -> list[TelegramBot]:
+    bots = []
+    for kind, channel, token, routes in (
+        ("client", "telegram", settings.telegram_client_token,
+         (telegram_client.router, telegram_client_rights.router)),
+        ("staff", "staff", settings.telegram_staff_token, (telegram_staff.router,)),
+    ):  # fmt: skip
+        if token is None:
+            log.info("SAPA_TELEGRAM_%s_TOKEN is not set: the %s bot is off", kind.upper(), kind)
+            continue
+        dispatcher = Dispatcher(storage=storage, rt=rt)
+        dispatcher.update.outer_middleware(ReplayGuard(InboxStore(rt.svc.sessions), f"tg-{kind}"))
+        if kind == "staff":
+            dispatcher.message.middleware(telegram_staff.StaffLookup())
+            dispatcher.callback_query.middleware(telegram_staff.StaffLookup())
+        dispatcher.include_routers(*(r.build() for r in routes))
+        bot = telegram_bot(token.get_secret_value(), settings.telegram_api_base)
+        bots.append(TelegramBot(kind, channel, bot, dispatcher, webhook_secret(rt, kind)))
+    return bots
+
+
+def senders_for(bots: list[TelegramBot]) -> dict[str, TelegramSender]:
+    return {b.channel: TelegramSender(b.bot) for b in bots}
+
+
+async def start(bots: list[TelegramBot], settings: Settings) -> None:
+    for tg in bots:
+        if settings.public_url:
+            url = settings.public_url.rstrip("/") + WEBHOOK_PATH.format(kind=tg.kind)
+            await tg.bot.set_webhook(url, secret_token=tg.secret, drop_pending_updates=False)
+            log.info("%s bot: webhook registered", tg.kind)
+            continue
+        await tg.bot.delete_webhook(drop_pending_updates=False)
+        tg.tasks.append(
+            asyncio.create_task(
+                tg.dispatcher.start_polling(tg.bot, handle_signals=False, close_bot_session=False),
+                name=f"telegram-{tg.kind}",
+            )
+        )
+        log.info("%s bot: long polling", tg.kind)
+
+
+async def stop(bots: list[TelegramBot]) -> None:
+    for tg in bots:
+        if tg.tasks:
+            with contextlib.suppress(RuntimeError):  # polling had not started yet
+                await tg.dispatcher.stop_polling()
+            for task in tg.tasks:
+                task.cancel()
+            await asyncio.gather(*tg.tasks, return_exceptions=True)
+        await tg.dispatcher.storage.close()
+        await tg.bot.session.close()
+
+
+async def feed_webhook(tg: TelegramBot, body: bytes) -> None:
+    update = Update.model_validate_json(body, context={"bot": tg.bot})
+    await tg.dispatcher.feed_update(tg.bot, update)

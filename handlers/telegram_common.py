@@ -1,0 +1,49 @@
+"""Middlewares shared by both Telegram bots: replay protection and riding out a database restart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from storage.inbox import InboxStore
+
+log = logging.getLogger("sapa.telegram")
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+DB_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class ReplayGuard(BaseMiddleware):
+    """Records each update id in the inbox first: a replayed update has no second effect."""
+
+    def __init__(self, inbox: InboxStore, channel: str) -> None:
+        self._inbox, self._channel = inbox, channel
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        first = await _with_db_retry(
+            lambda: self._inbox.record(
+                channel=self._channel, external_id=str(event.update_id), at=datetime.now(UTC)
+            )
+        )
+        if not first:
+            log.info("%s update replayed; ignored", self._channel)
+            return None
+        return await _with_db_retry(lambda: handler(event, data))
+
+
+async def _with_db_retry(call: Callable[[], Awaitable[Any]]) -> Any:
+    """A restarting database costs the ASN a few seconds, not their message."""
+    for delay in DB_RETRY_DELAYS:
+        try:
+            return await call()
+        except (OperationalError, DBAPIError) as exc:
+            log.warning("database unavailable (%s); retrying in %.1f s", type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+    return await call()

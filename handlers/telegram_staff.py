@@ -1,0 +1,356 @@
+"""The staff bot: invites, queue, claim, audited reading, replies, notes, transfers, duty."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import BaseMiddleware, F
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot.runtime import Runtime
+from core import catalogue
+from core.errors import DomainError
+from core.model import Button, Staff
+from core.usecases import casework, staffing
+from handlers.routes import Routes
+
+CHANNEL = "staff"
+CHUNK = 3500
+router = Routes("staff")
+
+
+class StaffLookup(BaseMiddleware):
+    """Hands every handler the staff member bound to the Telegram account (or None)."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user = data.get("event_from_user")
+        rt: Runtime = data["rt"]
+        data["staff"] = (
+            await staffing.staff_by_telegram(uow=rt.uow(), telegram_id=str(user.id))
+            if user is not None
+            else None
+        )
+        return await handler(event, data)
+
+
+def t(key: str, **values: object) -> str:
+    return catalogue.text(key, "id", **values)
+
+
+async def say(
+    rt: Runtime, event: Message | CallbackQuery, text: str, buttons: tuple[Button, ...] = ()
+) -> None:
+    chat = event.message.chat.id if isinstance(event, CallbackQuery) and event.message else None
+    address = str(chat if chat is not None else event.chat.id)  # type: ignore[union-attr]
+    await rt.reply(channel=CHANNEL, address=address, text=text, buttons=buttons)
+
+
+async def attempt(
+    rt: Runtime, event: Message | CallbackQuery, call: Awaitable[Any], done: str | None = None
+) -> bool:
+    """Run a use case; tell the staff member the outcome in one sentence either way."""
+    try:
+        await call
+    except DomainError as error:
+        try:
+            text = catalogue.text(str(error), "id", **error.values)
+        except (KeyError, IndexError):
+            text = str(error)
+        await say(rt, event, text)
+        return False
+    if done:
+        await say(rt, event, done)
+    rt.kick()
+    return True
+
+
+@router.message(CommandStart(deep_link=True))
+@router.message(Command("daftar"))
+async def register(message: Message, command: CommandObject, rt: Runtime) -> None:
+    assert message.from_user is not None
+    code = (command.args or "").strip()
+    if not code:
+        await say(rt, message, t("staffbot.not_registered"))
+        return
+    name = (message.from_user.first_name or "Konselor").strip()
+    redeem = staffing.redeem_invite(
+        uow=rt.uow(),
+        code=code,
+        telegram_id=str(message.from_user.id),
+        telegram_chat=str(message.chat.id),
+        display_name=name,
+        clock=rt.clock,
+    )
+    try:
+        member = await redeem
+    except DomainError as error:
+        await say(rt, message, catalogue.text(str(error), "id", **error.values))
+        return
+    await say(
+        rt, message, t("staffbot.registered", name=member.display_name, role=member.role.value)
+    )
+
+
+@router.message()
+async def gate(message: Message, rt: Runtime, staff: Staff | None, state: FSMContext) -> None:
+    if staff is None:
+        await say(rt, message, t("staffbot.not_registered"))
+        return
+    await dispatch_command(message, rt, staff, state)
+
+
+COMMANDS: dict[str, Callable[..., Awaitable[None]]] = {}
+
+
+def command(
+    *names: str,
+) -> Callable[[Callable[..., Awaitable[None]]], Callable[..., Awaitable[None]]]:
+    def register_(fn: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+        for name in names:
+            COMMANDS[name] = fn
+        return fn
+
+    return register_
+
+
+async def dispatch_command(message: Message, rt: Runtime, staff: Staff, state: FSMContext) -> None:
+    text = (message.text or "").strip()
+    if not text.startswith("/"):
+        await free_text(message, rt, staff, state, text)
+        return
+    name, _, args = text[1:].partition(" ")
+    handler = COMMANDS.get(name.split("@")[0].lower(), help_)
+    await handler(message, rt, staff, state, args.strip())
+
+
+async def free_text(
+    message: Message, rt: Runtime, staff: Staff, state: FSMContext, text: str
+) -> None:
+    current = (await state.get_data()).get("case")
+    if not current:
+        await say(rt, message, t("staffbot.no_current"))
+        return
+    await attempt(
+        rt,
+        message,
+        casework.reply_to_client(
+            uow=rt.uow(), staff_id=staff.id, case_code=current, text=text, clock=rt.clock
+        ),
+        t("staffbot.sent", code=current),
+    )
+
+
+@command("bantuan", "help", "start")
+async def help_(message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str) -> None:
+    await say(rt, message, t("staffbot.help"))
+
+
+def _waited(since: datetime) -> str:
+    minutes = int((datetime.now(UTC) - since).total_seconds() // 60)
+    return f"{minutes // 60} j {minutes % 60} m" if minutes >= 60 else f"{minutes} m"
+
+
+@command("antrian", "queue")
+async def queue(message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str) -> None:
+    try:
+        items = await casework.list_queue(uow=rt.uow(), staff_id=staff.id)
+    except DomainError as error:
+        await say(rt, message, catalogue.text(str(error), "id", **error.values))
+        return
+    if not items:
+        await say(rt, message, t("staffbot.queue_empty"))
+        return
+    lines = [
+        t(
+            "staffbot.queue_line",
+            mark="🔴 KRISIS " if i.crisis else "",
+            code=i.code,
+            category=t(f"category.{i.category.value}") if i.category.value != "unknown" else "-",
+            status=t(f"status.label_{i.status.value}"),
+            waited=_waited(i.opened_at),
+        )
+        for i in items[:30]
+    ]
+    buttons = tuple(
+        Button(f"Ambil {i.code}", f"claim:{i.code}")
+        for i in items[:10]
+        if i.status.value == "queued"
+    )
+    await say(rt, message, "\n".join(lines), buttons)
+
+
+async def _claim(
+    event: Message | CallbackQuery, rt: Runtime, staff: Staff, state: FSMContext, code: str
+) -> None:
+    if await attempt(
+        rt,
+        event,
+        casework.claim_case(uow=rt.uow(), staff_id=staff.id, case_code=code, clock=rt.clock),
+        t("staffbot.claimed", code=code.upper()),
+    ):
+        await state.update_data(case=code.upper())
+
+
+@command("ambil", "claim")
+async def claim(message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str) -> None:
+    if not args:
+        await say(rt, message, t("staffbot.usage", usage="/ambil KODE"))
+        return
+    await _claim(message, rt, staff, state, args.split()[0])
+
+
+@router.callback_query(F.data.startswith("claim:"))
+async def claim_button(
+    query: CallbackQuery, rt: Runtime, staff: Staff | None, state: FSMContext
+) -> None:
+    await query.answer()
+    if staff is None:
+        await say(rt, query, t("staffbot.not_registered"))
+        return
+    await _claim(query, rt, staff, state, (query.data or "")[6:])
+
+
+@command("baca", "read")
+async def read(message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str) -> None:
+    code, _, purpose = args.partition(" ")
+    if not code:
+        await say(rt, message, t("staffbot.usage", usage="/baca KODE alasan"))
+        return
+    try:
+        lines = await casework.read_transcript(
+            uow=rt.uow(),
+            staff_id=staff.id,
+            case_code=code,
+            clock=rt.clock,
+            purpose=purpose.strip() or "penanganan kasus",
+        )
+    except DomainError as error:
+        await say(rt, message, catalogue.text(str(error), "id", **error.values))
+        return
+    rendered = [t("staffbot.transcript_header", code=code.upper())] + [
+        f"[{line.at:%d/%m %H:%M}] {line.author}: {line.body}" for line in lines
+    ]
+    chunk = ""
+    for line in rendered:
+        if len(chunk) + len(line) > CHUNK:
+            await say(rt, message, chunk)
+            chunk = ""
+        chunk += line[:CHUNK] + "\n"
+    await say(rt, message, chunk)
+
+
+@command("balas", "reply")
+async def reply(message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str) -> None:
+    code, _, text = args.partition(" ")
+    if not code or not text.strip():
+        await say(rt, message, t("staffbot.usage", usage="/balas KODE pesan"))
+        return
+    await attempt(
+        rt,
+        message,
+        casework.reply_to_client(
+            uow=rt.uow(), staff_id=staff.id, case_code=code, text=text, clock=rt.clock
+        ),
+        t("staffbot.sent", code=code.upper()),
+    )
+
+
+@command("catatan", "note")
+async def note(message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str) -> None:
+    code, _, text = args.partition(" ")
+    if not code or not text.strip():
+        await say(rt, message, t("staffbot.usage", usage="/catatan KODE teks"))
+        return
+    await attempt(
+        rt,
+        message,
+        casework.add_note(
+            uow=rt.uow(), staff_id=staff.id, case_code=code, text=text, clock=rt.clock
+        ),
+        t("staffbot.noted", code=code.upper()),
+    )
+
+
+@command("pindah", "transfer")
+async def transfer(
+    message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str
+) -> None:
+    parts = args.split(" ", 2)
+    if len(parts) < 3:
+        await say(rt, message, t("staffbot.usage", usage="/pindah KODE ANTREAN alasan"))
+        return
+    code, queue_code, reason = parts
+    if await attempt(
+        rt,
+        message,
+        casework.transfer_case(
+            uow=rt.uow(),
+            staff_id=staff.id,
+            case_code=code,
+            queue_code=queue_code,
+            reason=reason,
+            clock=rt.clock,
+        ),
+        t("staffbot.transferred", code=code.upper(), queue=queue_code),
+    ):
+        await state.update_data(case=None)
+
+
+@command("tuntas", "resolve")
+async def resolve(
+    message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str
+) -> None:
+    code = args.split()[0] if args else (await state.get_data()).get("case")
+    if not code:
+        await say(rt, message, t("staffbot.usage", usage="/tuntas KODE"))
+        return
+    if await attempt(
+        rt,
+        message,
+        casework.resolve_case(uow=rt.uow(), staff_id=staff.id, case_code=code, clock=rt.clock),
+        t("staffbot.resolved", code=code.upper()),
+    ):
+        await state.update_data(case=None)
+
+
+@command("bertugas", "onduty")
+async def on_duty(
+    message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str
+) -> None:
+    await attempt(
+        rt,
+        message,
+        staffing.set_on_duty(uow=rt.uow(), staff_id=staff.id, on_duty=True),
+        t("staffbot.on_duty"),
+    )
+
+
+@command("istirahat", "offduty")
+async def off_duty(
+    message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str
+) -> None:
+    await attempt(
+        rt,
+        message,
+        staffing.set_on_duty(uow=rt.uow(), staff_id=staff.id, on_duty=False),
+        t("staffbot.off_duty"),
+    )
+
+
+@command("statistik", "stats")
+async def statistics(
+    message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str
+) -> None:
+    if staff.role.value not in ("admin", "supervisor"):
+        await say(rt, message, t("error.not_allowed"))
+        return
+    await say(rt, message, await rt.statistics_text())
