@@ -109,3 +109,10 @@ async def set_on_duty(*, uow: UnitOfWork, staff_id: str, on_duty: bool) -> None:
         staff.on_duty = on_duty
         await uow.staff.update(staff)
         await uow.commit()
+
+
+async def staff_by_telegram(*, uow: UnitOfWork, telegram_id: str) -> Staff | None:
+    """The active staff member bound to this Telegram account, if any."""
+    async with uow:
+        staff = await uow.staff.find_by_telegram(telegram_id)
+    return staff if staff is not None and staff.active else None
