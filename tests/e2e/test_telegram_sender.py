@@ -112,6 +112,27 @@ async def test_document_is_uploaded(api: FakeBotApi, bot: Bot) -> None:
     assert call["params"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "done"
 
 
+async def test_document_with_text_and_an_overlong_caption(api: FakeBotApi, bot: Bot) -> None:
+    payload = {
+        **text_payload("Ini ringkasan kasus Anda.", [["OK", "ok"]]),
+        "document": {"filename": "r.txt", "content_b64": "aGFsbw==", "caption": "c" * 1100},
+    }
+    await TelegramSender(bot).send(address="6", payload=payload)
+    calls = api.sent(TOKEN, chat_id=6)
+    assert [c["method"] for c in calls] == ["sendMessage", "sendMessage", "sendDocument"]
+    assert calls[0]["params"]["text"] == "Ini ringkasan kasus Anda."
+    assert calls[1]["params"]["text"] == "c" * 1100  # too long for a caption
+    assert "caption" not in calls[2]["params"] and "reply_markup" in calls[2]["params"]
+    assert calls[2]["params"]["document"]["content"] == b"halo"
+
+
+async def test_undecodable_document_is_permanent(bot: Bot) -> None:
+    payload = {**text_payload(""), "document": {"filename": "x", "content_b64": "%%%"}}
+    with pytest.raises(DeliveryFailed) as caught:
+        await TelegramSender(bot).send(address="6", payload=payload)
+    assert (caught.value.code, caught.value.permanent) == ("telegram_bad_document", True)
+
+
 async def test_429_is_retry_later_with_the_seconds(api: FakeBotApi, bot: Bot) -> None:
     api.fail_next("sendMessage", status=429, retry_after=7)
     with pytest.raises(RetryLater) as caught:
