@@ -18,7 +18,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.telegram_sender import TelegramSender, telegram_bot
 from handlers import telegram_client, telegram_client_rights, telegram_staff
-from handlers.telegram_common import ReplayGuard
+from handlers.telegram_common import FloodGuard, ReplayGuard
 from storage.bot_state import StateStore
 from storage.inbox import InboxStore
 
@@ -66,6 +66,8 @@ def build_bots(settings: Settings, rt: Runtime, storage: BaseStorage) -> list[Te
         if kind == "staff":
             dispatcher.message.middleware(telegram_staff.StaffLookup())
             dispatcher.callback_query.middleware(telegram_staff.StaffLookup())
+        else:
+            dispatcher.message.middleware(FloodGuard(telegram_client.slow_down))
         dispatcher.include_routers(*(r.build() for r in routes))
         bot = telegram_bot(token.get_secret_value(), settings.telegram_api_base)
         bots.append(TelegramBot(kind, channel, bot, dispatcher, webhook_secret(rt, kind)))
@@ -73,7 +75,8 @@ def build_bots(settings: Settings, rt: Runtime, storage: BaseStorage) -> list[Te
 
 
 def senders_for(bots: list[TelegramBot]) -> dict[str, TelegramSender]:
-    return {b.channel: TelegramSender(b.bot) for b in bots}
+    """Staff messages are protected: no forwarding or saving of case content from the staff bot."""
+    return {b.channel: TelegramSender(b.bot, protect_content=b.kind == "staff") for b in bots}
 
 
 async def start(bots: list[TelegramBot], settings: Settings) -> None:

@@ -25,6 +25,9 @@ class Routes:
     def callback_query(self, *filters: Any, **kwargs: Any) -> Callable[[Fn], Fn]:
         return self._add("callback_query", filters, kwargs)
 
+    def edited_message(self, *filters: Any, **kwargs: Any) -> Callable[[Fn], Fn]:
+        return self._add("edited_message", filters, kwargs)
+
     def _add(
         self, kind: str, filters: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Callable[[Fn], Fn]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import F
+import contextlib
+
+from aiogram import Bot, F
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -85,6 +88,14 @@ async def explain(rt: Runtime, event: Message | CallbackQuery, error: DomainErro
     except (KeyError, IndexError):
         text = catalogue.text("error.not_found", lang)
     await say(rt, event, text)
+
+
+@router.message(F.chat.type != "private")
+async def not_private(message: Message, rt: Runtime, bot: Bot) -> None:
+    """Groups and channels would expose the ASN: say so once, and leave."""
+    await say(rt, message, catalogue.text("client.private_only", catalogue.DEFAULT_LOCALE))
+    with contextlib.suppress(TelegramAPIError):
+        await bot.leave_chat(message.chat.id)
 
 
 @router.message(CommandStart())
@@ -180,13 +191,23 @@ async def open_case(
     rt.kick()
 
 
+@router.edited_message(F.text & (F.chat.type == "private"))
+async def edited(message: Message, rt: Runtime) -> None:
+    """An edit is kept as a new message, marked as an edit; the original stays."""
+    await receive(rt, message, catalogue.text("staffbot.edited", "id", text=message.text or ""))
+
+
 @router.message(F.text & ~F.text.startswith("/"))
 async def concern(message: Message, rt: Runtime) -> None:
+    await receive(rt, message, message.text)
+
+
+async def receive(rt: Runtime, message: Message, text: str | None) -> None:
     try:
         await intake.receive_client_message(
             uow=rt.uow(),
             sender=sender_of(message),
-            text=message.text,
+            text=text,
             screener=rt.screener,
             classifier=rt.classifier,
             clock=rt.clock,
@@ -195,3 +216,9 @@ async def concern(message: Message, rt: Runtime) -> None:
     except DomainError as error:
         await explain(rt, message, error)
     rt.kick()
+
+
+async def slow_down(event: object, data: dict[str, object]) -> None:
+    rt = data["rt"]
+    assert isinstance(rt, Runtime) and isinstance(event, Message)
+    await say(rt, event, catalogue.text("client.slow_down", await locale(rt, event)))

@@ -47,3 +47,32 @@ async def _with_db_retry(call: Callable[[], Awaitable[Any]]) -> Any:
             log.warning("database unavailable (%s); retrying in %.1f s", type(exc).__name__, delay)
             await asyncio.sleep(delay)
     return await call()
+
+
+class FloodGuard(BaseMiddleware):
+    """More than `limit` messages in `window` seconds: one friendly "no need to hurry" reply.
+
+    Nothing is dropped: every message is still handled and kept.
+    """
+
+    def __init__(
+        self,
+        notify: Callable[[TelegramObject, dict[str, Any]], Awaitable[None]],
+        *,
+        limit: int = 8,
+        window: float = 10.0,
+    ) -> None:
+        self._notify, self._limit, self._window = notify, limit, window
+        self._seen: dict[int, list[float]] = {}
+        self._warned: dict[int, float] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = data.get("event_from_user")
+        if user is not None:
+            now = asyncio.get_running_loop().time()
+            recent = [t for t in self._seen.get(user.id, []) if t > now - self._window]
+            self._seen[user.id] = [*recent, now]
+            if len(recent) >= self._limit and self._warned.get(user.id, -1e9) < now - self._window:
+                self._warned[user.id] = now
+                await self._notify(event, data)
+        return await handler(event, data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -132,10 +133,16 @@ async def dispatch_command(message: Message, rt: Runtime, staff: Staff, state: F
     await handler(message, rt, staff, state, args.strip())
 
 
+CASE_CODE = re.compile(r"\bK-[A-Z0-9]{4}\b")
+
+
 async def free_text(
     message: Message, rt: Runtime, staff: Staff, state: FSMContext, text: str
 ) -> None:
-    current = (await state.get_data()).get("case")
+    """A reply to a relayed message goes to that case; otherwise to the case claimed last."""
+    quoted = message.reply_to_message.text if message.reply_to_message else None
+    found = CASE_CODE.search(quoted or "")
+    current = found.group(0) if found else (await state.get_data()).get("case")
     if not current:
         await say(rt, message, t("staffbot.no_current"))
         return
@@ -219,11 +226,11 @@ async def claim_button(
     await _claim(query, rt, staff, state, (query.data or "")[6:])
 
 
-@command("baca", "read")
+@command("transkrip", "baca", "read")
 async def read(message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str) -> None:
     code, _, purpose = args.partition(" ")
     if not code:
-        await say(rt, message, t("staffbot.usage", usage="/baca KODE alasan"))
+        await say(rt, message, t("staffbot.usage", usage="/transkrip KODE alasan"))
         return
     try:
         lines = await casework.read_transcript(
@@ -280,13 +287,13 @@ async def note(message: Message, rt: Runtime, staff: Staff, state: FSMContext, a
     )
 
 
-@command("pindah", "transfer")
+@command("alihkan", "pindah", "transfer")
 async def transfer(
     message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str
 ) -> None:
     parts = args.split(" ", 2)
     if len(parts) < 3:
-        await say(rt, message, t("staffbot.usage", usage="/pindah KODE ANTREAN alasan"))
+        await say(rt, message, t("staffbot.usage", usage="/alihkan KODE ANTREAN alasan"))
         return
     code, queue_code, reason = parts
     if await attempt(
@@ -305,13 +312,13 @@ async def transfer(
         await state.update_data(case=None)
 
 
-@command("tuntas", "resolve")
+@command("selesai", "tuntas", "resolve")
 async def resolve(
     message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str
 ) -> None:
     code = args.split()[0] if args else (await state.get_data()).get("case")
     if not code:
-        await say(rt, message, t("staffbot.usage", usage="/tuntas KODE"))
+        await say(rt, message, t("staffbot.usage", usage="/selesai KODE"))
         return
     if await attempt(
         rt,
@@ -354,3 +361,32 @@ async def statistics(
         await say(rt, message, t("error.not_allowed"))
         return
     await say(rt, message, await rt.statistics_text())
+
+
+@command("kasus", "cases")
+async def cases(message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str) -> None:
+    try:
+        items = await casework.my_cases(uow=rt.uow(), staff_id=staff.id)
+    except DomainError as error:
+        await say(rt, message, catalogue.text(str(error), "id", **error.values))
+        return
+    if not items:
+        await say(rt, message, t("staffbot.my_cases_empty"))
+        return
+    await say(
+        rt,
+        message,
+        "\n".join(
+            t(
+                "staffbot.queue_line",
+                mark="🔴 KRISIS " if i.crisis else "",
+                code=i.code,
+                category=t(f"category.{i.category.value}")
+                if i.category.value != "unknown"
+                else "-",
+                status=t(f"status.label_{i.status.value}"),
+                waited=_waited(i.opened_at),
+            )
+            for i in items
+        ),
+    )

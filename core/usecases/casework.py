@@ -238,3 +238,9 @@ async def _assigned(uow: UnitOfWork, staff_id: str, case_code: str) -> tuple[Sta
     if case.status is not CaseStatus.ASSIGNED or case.assignee_id != staff.id:
         raise NotAllowed("error.not_allowed")
     return staff, case
+
+
+async def my_cases(*, uow: UnitOfWork, staff_id: str) -> Sequence[QueueItem]:
+    """The cases this counsellor is handling now."""
+    items = await list_queue(uow=uow, staff_id=staff_id)
+    return [i for i in items if i.assignee_id == staff_id and i.status is CaseStatus.ASSIGNED]

@@ -100,14 +100,27 @@ def to_client(client: Client, key: str, *, case: Case | None = None, **values: o
 
 
 def to_staff(
-    staff: Staff, key: str, *, case: Case, urgent: bool = False, **values: object
+    staff: Staff,
+    key: str,
+    *,
+    case: Case,
+    urgent: bool = False,
+    claimable: bool = False,
+    **values: object,
 ) -> Notice:
-    return Notice(
+    notice = Notice(
         recipient=Recipient("staff", staff.id),
         text=catalogue.text(key, "id", **values),
         case_id=case.id,
         urgent=urgent,
     )
+    if claimable:
+        notice.buttons = (
+            Button(
+                catalogue.text("staff.button_claim", "id", code=case.code), f"claim:{case.code}"
+            ),
+        )
+    return notice
 
 
 def category_buttons(locale: str) -> tuple[Button, ...]:

@@ -170,7 +170,13 @@ async def page_crisis(uow: UnitOfWork, case: Case, clock: Clock) -> None:
     for staff in paged.values():
         await uow.outbox.add(
             to_staff(
-                staff, "staff.crisis_page", case=case, urgent=True, code=case.code, queue=queue.name
+                staff,
+                "staff.crisis_page",
+                case=case,
+                urgent=True,
+                claimable=True,
+                code=case.code,
+                queue=queue.name,
             )
         )
 
@@ -261,7 +267,13 @@ async def _enqueue(
         label = catalogue.text(f"category.{case.category.value}", "id")
         await uow.outbox.add(
             to_staff(
-                staff, "staff.new_case", case=case, code=case.code, queue=queue.name, category=label
+                staff,
+                "staff.new_case",
+                case=case,
+                claimable=True,
+                code=case.code,
+                queue=queue.name,
+                category=label,
             )
         )
 

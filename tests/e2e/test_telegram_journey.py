@@ -72,7 +72,7 @@ async def test_an_asn_and_a_counsellor_talk_through_the_two_bots(service: Servic
     await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="sekarang Anda tangani")
     await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Konselor Rina (Psikologi)")
 
-    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/baca {code} menangani kasus")
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} menangani kasus")
     transcript = await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains=SECRET)
     assert "dicatat" in transcript[-1]["params"]["text"]
 
@@ -83,7 +83,7 @@ async def test_an_asn_and_a_counsellor_talk_through_the_two_bots(service: Servic
     api.push_message(CLIENT_TOKEN, user_id=ASN, text="Terima kasih, saya mau cerita lagi")
     await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="mau cerita lagi")
 
-    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/tuntas {code}")
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/selesai {code}")
     ask = await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="penilaian")
     assert "rate:5" in str(ask[-1]["params"].get("reply_markup"))
     api.push_callback(CLIENT_TOKEN, user_id=ASN, data="rate:5")
@@ -104,7 +104,7 @@ async def test_an_asn_and_a_counsellor_talk_through_the_two_bots(service: Servic
     await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="yakin")
     api.push_callback(CLIENT_TOKEN, user_id=ASN, data="erase:yes")
     await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="sudah kami hapus")
-    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/baca {code} cek")
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} cek")
     await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="tidak ditemukan")
 
 
