@@ -149,7 +149,7 @@ async def local_server(
 ) -> AsyncIterator[tuple[str, str, asyncio.subprocess.Process]]:
     """Run `rasa run --enable-api` on 127.0.0.1 with a fresh auth token until the block exits."""
     rasa = require_rasa()
-    token = secrets.token_urlsafe(24)
+    token = secrets.token_hex(24)
     url = f"http://127.0.0.1:{port}"
     command = _run_command(rasa, model, port, token)
     with _open_log(log_file) as log:
@@ -175,7 +175,7 @@ def _run_command(rasa: Path, model: Path, port: int, token: str) -> list[str]:
     # parse requests (with their text) at debug level only.
     return [
         str(rasa), "run", "--enable-api", "--model", str(model.resolve()),
-        "-i", "127.0.0.1", "-p", str(port), "--auth-token", token,
+        "-i", "127.0.0.1", "-p", str(port), f"--auth-token={token}",
     ]  # fmt: skip
 
 
