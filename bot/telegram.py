@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import Update
 
 from bot.fsm_storage import BlindKeyBuilder, SqlFsmStorage
@@ -61,7 +62,8 @@ def build_bots(settings: Settings, rt: Runtime, storage: BaseStorage) -> list[Te
         if token is None:
             log.info("SAPA_TELEGRAM_%s_TOKEN is not set: the %s bot is off", kind.upper(), kind)
             continue
-        dispatcher = Dispatcher(storage=storage, rt=rt)
+        # One chat's updates are handled in order; different chats run concurrently.
+        dispatcher = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation(), rt=rt)
         dispatcher.update.outer_middleware(ReplayGuard(InboxStore(rt.svc.sessions), f"tg-{kind}"))
         if kind == "staff":
             dispatcher.message.middleware(telegram_staff.StaffLookup())
