@@ -8,7 +8,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON ?= 3.11
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help run test lint typecheck unit integration format bench clean
+.PHONY: help run test lint typecheck unit integration format bench clean browser
 
 help:
 	@echo "make run   - create the environment, migrate, start the service (SQLite)"
@@ -35,7 +35,16 @@ lint: .venv/.synced
 typecheck: .venv/.synced
 	$(UV) run mypy
 
-test: .venv/.synced nlu-venv nlu-train lint typecheck
+# Browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get install -y --no-install-recommends chromium \
+	  || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
+
+browser: $(CHROMIUM)
+
+test: .venv/.synced nlu-venv nlu-train browser lint typecheck
 	$(UV) run pytest
 	$(MAKE) nlu-eval
 

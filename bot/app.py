@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.wiring import Services, services
 from core.triage import Classification, Classifier, ClassifierUnavailable
 from core.usecases.intake import repage_unclaimed_crisis
+from handlers import staff_console, web_chat
 from nlu.lexicon import CrisisLexicon
 from storage.outbox import OutboxStore
 from storage.purge import purge
@@ -99,7 +100,7 @@ def create_app(
             bots = telegram.build_bots(settings, rt, telegram.fsm_storage(settings, rt))
             worker = OutboxWorker(
                 store=store,
-                senders={**telegram.senders_for(bots), **(senders or {})},
+                senders={**telegram.senders_for(bots), **web_chat.senders(rt), **(senders or {})},
                 clock=svc.clock,
                 max_attempts=settings.outbox_max_attempts,
                 lease_seconds=settings.outbox_lease_seconds,
@@ -123,6 +124,9 @@ def create_app(
                     await closer()
 
     app = FastAPI(title="Sapa ASN", lifespan=lifespan, docs_url=None, redoc_url=None)
+
+    web_chat.mount(app, settings)
+    staff_console.mount(app, settings)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

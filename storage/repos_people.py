@@ -12,7 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.model import Client, Invite, Role, Staff
 from storage.crypto import blind_index
 from storage.sealing import Sealer
-from storage.tables import cases, clients, feedback, invites, messages, outbox, queues, staff
+from storage.tables import (
+    cases,
+    clients,
+    feedback,
+    invites,
+    messages,
+    outbox,
+    queues,
+    staff,
+    web_mailbox,
+)
 
 
 def ids_text(ids: Sequence[str]) -> str:
@@ -91,6 +101,11 @@ class SqlClientRepository:
         values = await self._values(client)
         await self._s.execute(update(clients).where(clients.c.id == client.id).values(**values))
 
+    async def _web_mailbox(self, client_id: str) -> list[str]:
+        """A web client's reply address is its mailbox: it goes with the client."""
+        client = await self.get(client_id)
+        return [client.reply_address] if client is not None and client.channel == "web" else []
+
     async def delete(self, client_id: str) -> None:
         """Erase the client: shred every data key, then remove every row that held its data."""
         case_ids = list(
@@ -98,7 +113,10 @@ class SqlClientRepository:
             .scalars()
             .all()
         )
-        await self._sealer.destroy_keys([*case_ids, client_id])
+        mailbox = await self._web_mailbox(client_id)
+        await self._sealer.destroy_keys([*case_ids, client_id, *mailbox])
+        if mailbox:
+            await self._s.execute(delete(web_mailbox).where(web_mailbox.c.mailbox_id.in_(mailbox)))
         await self._s.execute(
             delete(outbox).where(
                 or_(outbox.c.client_id == client_id, outbox.c.case_id.in_(case_ids))

@@ -248,3 +248,37 @@ bot_state = Table(
     Column("data", Text, nullable=False, default="{}"),
     _at("updated_at", nullable=False),
 )
+
+# Web chat: what the outbox delivered to a browser session, sealed under the mailbox's key.
+# The mailbox id is random (the web client's reply address) and says nothing about anyone.
+web_mailbox = Table(
+    "web_mailbox",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("mailbox_id", String(ID), nullable=False, index=True),
+    Column("payload_enc", LargeBinary, nullable=False),
+    _at("created_at", nullable=False),
+)
+
+# Staff console logins (argon2 hashes); the username is kept only as a blind index.
+staff_logins = Table(
+    "staff_logins",
+    metadata,
+    Column("staff_id", String(ID), ForeignKey("staff.id"), primary_key=True),
+    Column("username_index", String(64), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("failed_attempts", Integer, nullable=False, default=0),
+    _at("locked_until"),
+    _at("password_changed_at", nullable=False),
+)
+
+# Staff console sessions: only a hash of the session cookie is stored.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("token_index", String(64), primary_key=True),
+    Column("staff_id", String(ID), ForeignKey("staff.id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    _at("created_at", nullable=False),
+    _at("expires_at", nullable=False),
+)
