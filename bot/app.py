@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.wiring import Services, services
 from core.triage import Classification, Classifier, ClassifierUnavailable
 from core.usecases.intake import repage_unclaimed_crisis
+from core.usecases.reminders import remind_sla
 from handlers import staff_console, web_chat
 from nlu.lexicon import CrisisLexicon
 from storage.outbox import OutboxStore
@@ -75,6 +76,10 @@ def background(svc: Services, rt: Runtime, worker: OutboxWorker) -> list[asyncio
         if await repage_unclaimed_crisis(uow=svc.uow(), clock=svc.clock):
             rt.kick()
 
+    async def remind() -> None:
+        if await remind_sla(uow=svc.uow(), clock=svc.clock, policy=svc.policy):
+            rt.kick()
+
     return [
         asyncio.create_task(worker.run_forever(), name="outbox"),
         asyncio.create_task(every(PURGE_EVERY_SECONDS, purge_now, "purge", 30.0), name="purge"),
@@ -82,6 +87,7 @@ def background(svc: Services, rt: Runtime, worker: OutboxWorker) -> list[asyncio
             every(settings.crisis_repage_check_seconds, repage, "crisis re-page", 5.0),
             name="repage",
         ),
+        asyncio.create_task(every(300.0, remind, "SLA reminders", 60.0), name="sla"),
     ]
 
 

@@ -117,6 +117,8 @@ class Case:
     demographics: Demographics = field(default_factory=Demographics)
     triage_confidence: float | None = None
     paged_at: datetime | None = None  # last crisis page, for paging again when unclaimed
+    claimed_at: datetime | None = None
+    reminded_at: datetime | None = None  # last SLA reminder to staff
 
     def move_to(self, status: CaseStatus) -> None:
         check_transition(self.status, status)

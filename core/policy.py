@@ -52,3 +52,16 @@ class ServicePolicy:
         if minutes < 90:
             return catalogue.text("wait.minutes", locale, minutes=minutes)
         return catalogue.text("wait.hours", locale, hours=math.ceil(minutes / 60))
+
+    def working_minutes(self, start: datetime, end: datetime) -> float:
+        """Minutes of service hours between two moments (the SLA clock stops after hours)."""
+        total, day = 0.0, start.astimezone(WIB).date()
+        last = end.astimezone(WIB).date()
+        while day <= last:
+            opens = datetime.combine(day, self.opens, WIB)
+            closes = datetime.combine(day, self.closes, WIB)
+            if day.weekday() in self.open_days and f"{day:%Y-%m-%d}" not in self.holidays:
+                span = min(closes, end) - max(opens, start)
+                total += max(span.total_seconds(), 0.0) / 60
+            day += timedelta(days=1)
+        return total

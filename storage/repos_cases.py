@@ -44,6 +44,8 @@ def _case(row: Any) -> Case:
         demographics=Demographics(row.gender, row.age_band, row.employment),
         triage_confidence=row.triage_confidence,
         paged_at=row.paged_at,
+        claimed_at=row.claimed_at,
+        reminded_at=row.reminded_at,
     )
 
 
@@ -63,6 +65,8 @@ def _values(case: Case) -> dict[str, Any]:
         "employment": case.demographics.employment,
         "triage_confidence": case.triage_confidence,
         "paged_at": case.paged_at,
+        "claimed_at": case.claimed_at,
+        "reminded_at": case.reminded_at,
     }
 
 
@@ -115,7 +119,7 @@ class SqlCaseRepository:
         result = await self._s.execute(
             update(cases)
             .where((cases.c.id == case_id) & (cases.c.status == CaseStatus.QUEUED.value))
-            .values(status=CaseStatus.ASSIGNED.value, assignee_id=staff_id)
+            .values(status=CaseStatus.ASSIGNED.value, assignee_id=staff_id, claimed_at=at)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
@@ -144,6 +148,12 @@ class SqlCaseRepository:
             .where(ahead)
         )
         return int(count or 0) + 1
+
+    async def waiting_for_staff(self) -> Sequence[Case]:
+        waiting = (cases.c.status == CaseStatus.QUEUED.value) | (
+            (cases.c.status == CaseStatus.ASSIGNED.value) & cases.c.first_response_at.is_(None)
+        )
+        return await self._many(select(cases).where(waiting).order_by(cases.c.opened_at))
 
     async def crisis_unclaimed(self, *, paged_before: datetime) -> Sequence[Case]:
         return await self._many(

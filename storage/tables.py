@@ -126,6 +126,8 @@ cases = Table(
     _at("closed_at"),
     _at("purged_at"),
     _at("paged_at"),
+    _at("claimed_at"),
+    _at("reminded_at"),
     Column("gender", String(20), nullable=True),
     Column("age_band", String(10), nullable=True),
     Column("employment", String(10), nullable=True),

@@ -207,7 +207,7 @@ class FakeCaseRepository(CaseRepository):
         if case is None or case.status is not CaseStatus.QUEUED:
             return False
         case.move_to(CaseStatus.ASSIGNED)
-        case.assignee_id = staff_id
+        case.assignee_id, case.claimed_at = staff_id, at
         return True
 
     async def list_queue(
@@ -226,6 +226,15 @@ class FakeCaseRepository(CaseRepository):
         ]
         ordered = [c.id for c in sorted(waiting, key=lambda c: (-c.priority, c.opened_at))]
         return ordered.index(case.id) + 1 if case.id in ordered else 0
+
+    async def waiting_for_staff(self) -> Sequence[Case]:
+        found = [
+            c
+            for c in self.store.cases.values()
+            if c.status is CaseStatus.QUEUED
+            or (c.status is CaseStatus.ASSIGNED and c.first_response_at is None)
+        ]
+        return [copy.deepcopy(c) for c in sorted(found, key=lambda c: c.opened_at)]
 
     async def crisis_unclaimed(self, *, paged_before: datetime) -> Sequence[Case]:
         found = [
