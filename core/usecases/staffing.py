@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.errors import InviteInvalid, NotFound
-from core.model import CaseStatus, Invite, Role, Staff, new_id
+from core.model import CaseStatus, Invite, Queue, Role, Staff, new_id
 from core.ports import Clock, UnitOfWork
 from core.usecases.common import visible_queue_ids
 
@@ -116,3 +116,45 @@ async def staff_by_telegram(*, uow: UnitOfWork, telegram_id: str) -> Staff | Non
     async with uow:
         staff = await uow.staff.find_by_telegram(telegram_id)
     return staff if staff is not None and staff.active else None
+
+
+async def add_staff(
+    *,
+    uow: UnitOfWork,
+    display_name: str,
+    role: Role,
+    queue_codes: Sequence[str],
+    clock: Clock,
+) -> Staff:
+    """A staff member of the web console, created directly by an operator (no invite)."""
+    async with uow:
+        queue_ids = []
+        for queue_code in queue_codes:
+            queue = await uow.partners.queue_by_code(queue_code)
+            if queue is None:
+                raise NotFound(f"Unknown queue '{queue_code}'.")
+            queue_ids.append(queue.id)
+        staff = Staff(
+            id=new_id(),
+            display_name=display_name.strip()[:60] or "Konselor",
+            role=role,
+            queue_ids=tuple(queue_ids),
+            on_duty=False,
+            active=True,
+            created_at=clock.now(),
+        )
+        await uow.staff.add(staff)
+        await uow.commit()
+    return staff
+
+
+async def staff_member(*, uow: UnitOfWork, staff_id: str) -> Staff | None:
+    """The staff member if still active (a revoked one is nobody)."""
+    async with uow:
+        staff = await uow.staff.get(staff_id)
+    return staff if staff is not None and staff.active else None
+
+
+async def list_queues(*, uow: UnitOfWork) -> Sequence[Queue]:
+    async with uow:
+        return await uow.partners.queues()
