@@ -107,6 +107,7 @@ def db_upgrade() -> None:
     typer.echo("database is up to date; partners and queues loaded from " + str(cfg.partners_file))
 
 
+import bot.cli_console  # noqa: E402, F401  (registers staff add/passwd)
 from bot import cli_admin  # noqa: E402  (registers staff/keys/audit/stats/purge commands)
 
 try:
