@@ -56,6 +56,7 @@ class Console:
     settings: Settings
     logins: Buckets = field(default_factory=lambda: Buckets(10, 10 / 300))  # per IP
     writes: Buckets = field(default_factory=lambda: Buckets(30, 1.0))  # per session
+    refresh_seconds: float = 15.0  # how often staff.js refreshes the queue table
 
 
 @dataclass
@@ -202,7 +203,11 @@ async def rows_for(who: Signed) -> tuple[str, list[casework.QueueItem]]:
 async def queue(request: Request) -> Response:
     who = no_admin(await signed_in(request))
     rows, _ = await rows_for(who)
-    return html(view.queue_page(rows, staff=who.staff, csrf=who.csrf, flash=flash(request)))
+    refresh = console(request).refresh_seconds
+    body = view.queue_page(
+        rows, staff=who.staff, csrf=who.csrf, flash=flash(request), refresh=refresh
+    )
+    return html(body)
 
 
 @router.get("/queue/rows")

@@ -129,14 +129,15 @@ def _row(item: QueueItem, queues: dict[str, str], staff: Staff, csrf: str, now: 
     )
 
 
-def queue_page(rows: str, *, staff: Staff, csrf: str, flash: str) -> str:
+def queue_page(rows: str, *, staff: Staff, csrf: str, flash: str, refresh: float) -> str:
     heads = ("col_code", "col_queue", "col_category", "col_status", "col_waiting", "col_action")
     header = "".join(f'<th scope="col">{t("console." + key)}</th>' for key in heads)
     return page(
         f"<h1>{t('console.queue_heading')}</h1>"
-        f'<p class="hint">{t("console.auto_refresh")}</p>'
+        f'<p class="hint">{t("console.auto_refresh", seconds=round(refresh))}</p>'
         f'<table class="queue"><thead><tr>{header}</tr></thead>'
-        f'<tbody id="queue-rows" data-live="/staff/queue/rows">{rows}</tbody></table>',
+        f'<tbody id="queue-rows" data-live="/staff/queue/rows" '
+        f'data-every="{int(refresh * 1000)}">{rows}</tbody></table>',
         staff=staff,
         csrf=csrf,
         flash=flash,

@@ -77,10 +77,16 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 def same_origin(request: Request, public_url: str | None) -> bool:
-    """A browser names the page a POST came from; another site's page is refused."""
+    """Refuse a POST a browser says came from another site (Sec-Fetch-Site or Origin).
+
+    With Referrer-Policy no-referrer, Chromium sends `Origin: null` for our own forms, so
+    null is no evidence either way: the CSRF token decides then.
+    """
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return False
     origin = request.headers.get("origin")
-    if origin is None:
-        return True  # not a browser, or a very old one: the CSRF token still decides
+    if origin is None or origin == "null":
+        return True
     allowed = {request.headers.get("host", ""), urlparse(public_url or "").netloc}
     return urlparse(origin).netloc in allowed - {""}
 

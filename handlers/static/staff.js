@@ -6,7 +6,7 @@
     return;
   }
   var url = rows.getAttribute("data-live");
-  var every = 15000;
+  var every = Math.max(1000, parseInt(rows.getAttribute("data-every"), 10) || 15000);
 
   function refresh() {
     if (document.hidden) {
