@@ -359,3 +359,25 @@ async def test_sapa_staff_add_creates_a_console_login(console: Console, tmp_path
         await sign_in(web, "demo")
         page = await web.get("/staff")
     assert "Demo Konselor" in page.text and code in page.text
+
+
+async def test_crisis_comes_first_and_a_supervisor_sees_the_partner(console: Console) -> None:
+    await console.member("sari", Role.SUPERVISOR, "psikologi", name="Sari")
+    calm = await console.open_case("asn-8", "Saya sedang banyak pikiran")
+    food = await console.open_case("asn-9", "Diet saya berlebihan", "gizi")
+    crisis = await console.open_case("asn-10", "Saya ingin bunuh diri saja")
+    async with console.browser() as web:
+        csrf = await sign_in(web, "sari")
+        queue = (await web.get("/staff")).text
+        assert crisis in queue and calm in queue and food not in queue
+        assert queue.index(crisis) < queue.index(calm)
+        assert 'class="crisis"' in queue and "KRISIS" in queue
+        audits = await console.count(audit_events)
+        read = await web.get(f"/staff/cases/{calm}", params={"purpose": "supervisi"})
+        assert read.status_code == 200 and "banyak pikiran" in read.text
+        assert await console.count(audit_events) == audits + 1
+        assert "Kirim balasan" not in read.text  # not hers: she reads, the assignee replies
+        refused = await web.post(f"/staff/cases/{calm}/reply", data={"csrf": csrf, "text": "x"})
+        assert refused.status_code == 403
+        hidden = await web.get(f"/staff/cases/{food}", params={"purpose": "supervisi"})
+        assert hidden.status_code == 403 and "Diet" not in hidden.text
