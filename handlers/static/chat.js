@@ -83,9 +83,11 @@
   }
 
   async function fetchMessages() {
+    if (!S.code) return;
+    var code = S.code;
     try {
       (await api("GET", "messages?after=" + S.after)).forEach(render);
-    } catch (e) { if (e.status === 401) forget(); }
+    } catch (e) { if (e.status === 401 && S.code === code) forget(); }
   }
 
   function nudge() { setTimeout(fetchMessages, 250); }
@@ -237,8 +239,10 @@
   }
 
   async function erase() {
-    var r = await action("POST", "delete", { confirm: true });
-    if (r) forget(r.message);
+    stopLive(); stopPolling();  // the stream would see the erased session and reset the page
+    try { forget((await api("POST", "delete", { confirm: true })).message); } catch (e) {
+      alertText(e.message); if (S.code) startLive();
+    }
   }
 
   async function switchLanguage() {
