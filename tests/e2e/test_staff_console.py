@@ -381,3 +381,29 @@ async def test_crisis_comes_first_and_a_supervisor_sees_the_partner(console: Con
         assert refused.status_code == 403
         hidden = await web.get(f"/staff/cases/{food}", params={"purpose": "supervisi"})
         assert hidden.status_code == 403 and "Diet" not in hidden.text
+
+
+async def test_the_cookie_is_secure_behind_an_https_public_url(console: Console) -> None:
+    await console.member("dewi", Role.COUNSELLOR, "psikologi")
+    console.app.state.staff_console.settings = console.settings.model_copy(
+        update={"public_url": "https://sapa.example"}
+    )
+    async with console.browser() as web:
+        ok = await web.post("/staff/login", data={"username": "dewi", "password": PASSWORD})
+        cookie = ok.headers["set-cookie"]
+        assert "secure" in cookie.lower()
+        # The TLS proxy would carry it; plain-http httpx keeps a Secure cookie to itself.
+        web.cookies.set("sapa_staff", cookie.split(";")[0].split("=", 1)[1])
+        csrf = csrf_of((await web.get("/staff")).text)
+        proxied = await web.post(
+            "/staff/duty",
+            data={"csrf": csrf, "on_duty": "True"},
+            headers={"Origin": "https://sapa.example"},
+        )
+        assert proxied.status_code == 303
+        across = await web.post(
+            "/staff/duty",
+            data={"csrf": csrf, "on_duty": "False"},
+            headers={"Sec-Fetch-Site": "cross-site"},
+        )
+        assert across.status_code == 403
