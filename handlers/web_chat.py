@@ -7,6 +7,7 @@ script and style, so nothing an ASN or counsellor types can run.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from pathlib import Path
@@ -77,8 +78,13 @@ class SecurityHeaders:
 
 
 def texts(lang: str) -> dict[str, str]:
+    """The page's fixed sentences (those without placeholders) in one language."""
     keys = sorted(k for k in catalogue.keys(lang) if k.startswith("web.")) + list(PAGE_KEYS)
-    return {key: catalogue.text(key, lang) for key in keys if key != "web.privacy"}
+    shown = {}
+    for key in keys:
+        with contextlib.suppress(KeyError, IndexError):
+            shown[key] = catalogue.text(key, lang)
+    return shown
 
 
 def render_page(template: str, lang: str) -> str:

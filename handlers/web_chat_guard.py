@@ -166,7 +166,8 @@ async def read_json(request: Request) -> dict[str, Any]:
 
 
 def error_response(status: int, error: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": error, "message": message}, status_code=status, headers=NO_STORE)
+    headers = {**NO_STORE, "Retry-After": "2"} if status == 429 else NO_STORE
+    return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
 
 
 def refusal(request: Request, exc: ApiError | DomainError) -> JSONResponse:

@@ -104,11 +104,12 @@ async def stream(request: Request, s: WebSession, after: int) -> AsyncIterator[s
     ends, quiet_since = loop.time() + config.stream_seconds, loop.time()
     yield f"retry: 3000\n: {' ' * 16}\n\n"
     while loop.time() < ends and not await request.is_disconnected():
-        client = await find_client(s.rt, s.code)
-        if client is None:
+        # Shielded: a browser leaving mid-query must not cut a database call in half.
+        found = await asyncio.shield(poll(s, after))
+        if found is None:
             yield "event: gone\ndata: {}\n\n"
             return
-        for seq, item in await mailbox(s.rt).read(client.reply_address, after):
+        for seq, item in found:
             after = seq
             quiet_since = loop.time()
             yield f"id: {seq}\ndata: {json.dumps(shown(seq, item), ensure_ascii=False)}\n\n"
@@ -116,3 +117,11 @@ async def stream(request: Request, s: WebSession, after: int) -> AsyncIterator[s
             quiet_since = loop.time()
             yield ": keep-alive\n\n"
         await asyncio.sleep(config.poll_seconds)
+
+
+async def poll(s: WebSession, after: int) -> list[tuple[int, dict[str, Any]]] | None:
+    """New mailbox messages, or None once the ASN's data was erased."""
+    client = await find_client(s.rt, s.code)
+    if client is None:
+        return None
+    return await mailbox(s.rt).read(client.reply_address, after)

@@ -153,6 +153,7 @@ async def test_too_many_requests_get_a_kind_429(web: Web) -> None:
     ]
     limited = [a for a in answers if a.status_code == 429]
     assert limited and "tunggu sebentar" in limited[0].json()["message"]
+    assert limited[0].headers["retry-after"] == "2"
     web.config.per_ip = TokenBucket(3, 0.01)
     starts = [(await web.http.post("/api/chat/start")).status_code for _ in range(5)]
     assert starts[:3] == [200, 200, 200] and starts[3:] == [429, 429]
