@@ -106,7 +106,9 @@
   async function send(ev) {
     ev.preventDefault();
     var box = $("text"), text = box.value, id = newId();
-    var li = bubble(text, "mine pending"); S.pending[id] = li;
+    // An empty text still goes to the server, which answers with a kind sentence.
+    var li = text.trim() ? bubble(text, "mine pending") : document.createElement("li");
+    S.pending[id] = li;
     for (var attempt = 0; ; attempt++) {
       try {
         await api("POST", "message", { text: text, client_msg_id: id });
@@ -270,7 +272,9 @@
     });
     $("composer").addEventListener("submit", send);
     $("text").addEventListener("keydown", function (e) {
-      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
+      if (e.key !== "Enter" || e.shiftKey) return;
+      e.preventDefault();
+      if ($("composer").requestSubmit) $("composer").requestSubmit(); else send(e);
     });
     $("status").addEventListener("click", async function () {
       var st = await action("GET", "status");

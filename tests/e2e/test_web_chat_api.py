@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
 
 from core.usecases.casework import claim_case, reply_to_client
 from handlers.web_chat_guard import TokenBucket, normalise_code
 from storage.tables import clients, inbox, web_mailbox
+from storage.web_mailbox import WebMailbox
 from tests.e2e.web_conftest import Web, auth, counsellor, web_fixture  # noqa: F401
 
 SECRET = "KANARI-WEB-5521 suami saya"
@@ -200,3 +204,20 @@ async def test_the_language_switch_and_the_page(web: Web) -> None:
     assert script.status_code == 200 and "textContent" in script.text
     assert "innerHTML" not in script.text
     assert (await web.http.get("/static/chat.map")).status_code == 404
+
+
+async def test_the_mailbox_holds_only_ciphertext_bound_to_its_mailbox(web: Web) -> None:
+    code = await web.consented()
+    await web.post(code, "message", text=SECRET)
+    await web.wait_for(code, "Sepertinya ini tentang")
+    async with web.rt.svc.sessions() as session:
+        rows = (await session.execute(select(web_mailbox))).all()
+    assert rows and all(SECRET.encode() not in bytes(r.payload_enc) for r in rows)
+    mailbox = WebMailbox(web.rt.svc.sessions, web.rt.svc.keyring)
+    other = "00000000-0000-4000-8000-000000000000"
+    await mailbox.create(other)
+    async with web.rt.svc.sessions() as session, session.begin():
+        await session.execute(update(web_mailbox).values(mailbox_id=other))
+    assert await mailbox.read(other) == []  # moved rows do not open under another mailbox
+    assert await mailbox.prune(before=datetime.now(UTC) + timedelta(seconds=1)) == len(rows)
+    assert await web.count(web_mailbox) == 0
