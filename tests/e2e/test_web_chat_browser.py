@@ -6,6 +6,7 @@ Screenshots at phone width go to var/screenshots/ (not committed).
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -200,6 +201,19 @@ async def test_an_asn_chats_with_a_counsellor_in_chromium(served: Served) -> Non
     await second.get_by_role("button", name="Lanjutkan").click()
     await pw_expect(second.locator("#log")).to_contain_text(SECRET)
     await pw_expect(second.locator("#case-code")).to_have_text(case_code)
+
+    await page.get_by_role("button", name="Selesai").click()
+    await last_button(page, "5", "Bagaimana penilaian")
+    await pw_expect(page.locator("#log li.them").last).to_contain_text("Terima kasih atas")
+    await pw_expect(page.locator("#case")).to_be_hidden()
+
+    async with second.expect_download() as download_info:
+        await second.get_by_role("button", name="Unduh percakapan").click()
+    download = await download_info.value
+    assert download.suggested_filename == "sapa-asn-data.json"
+    held = json.loads(await asyncio.to_thread(Path.read_text, await download.path(), "utf-8"))
+    assert held["cases"][0]["messages"][0]["text"] == SECRET
+    assert held["cases"][0]["ratings"] == [5]
 
     # Quick exit: the code is gone from the browser and the tab is on a neutral page.
     await page.get_by_role("button", name="Keluar cepat").click()
