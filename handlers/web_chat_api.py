@@ -131,6 +131,8 @@ QUESTIONS = {
     "employment": ("client.ask_employment", ("PNS", "PPPK")),
 }
 NEXT = {"gender": "age", "age": "employment"}
+# Only enumerated answers reach the conversation state, never free text.
+ANSWERS = {"gender": intake.GENDERS, "age": intake.AGE_BANDS, "employment": intake.EMPLOYMENT}
 
 
 def question(field: str, lang: str) -> tuple[str, tuple[Button, ...]]:
@@ -178,6 +180,8 @@ async def category_chosen(s: WebSession, category: str) -> None:
 
 async def question_answered(s: WebSession, field: str, value: str) -> None:
     s.consented()
+    if field not in ANSWERS or (value != "-" and value not in ANSWERS[field]):
+        raise ApiError(400, "bad_request", "web.bad_request")
     store = states(s.rt)
     key = store.key(CHANNEL, s.code)
     state, data = await store.get(key)

@@ -185,6 +185,7 @@ async def test_the_code_resumes_on_another_device_and_stale_buttons_do_nothing(w
     assert stale.status_code == 200
     assert (await web.post(code, "choose", data="claim:K-AAAA")).status_code == 400
     assert (await web.post(code, "choose", data="cat:nonsense")).status_code == 400
+    assert (await web.post(code, "choose", data="q:age:saya 41 tahun")).status_code == 400
 
 
 async def test_the_language_switch_and_the_page(web: Web) -> None:

@@ -92,7 +92,11 @@ class Web:
         raise AssertionError(f"no message containing {contains!r} in {found}")
 
     def database_bytes(self) -> bytes:
-        path = Path(str(make_url(self.settings.database_url).database))
+        """The SQLite file and its journals (empty for PostgreSQL runs)."""
+        url = make_url(self.settings.database_url)
+        if not url.drivername.startswith("sqlite"):
+            return b""
+        path = Path(str(url.database))
         return b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
 
     async def count(self, table: Any) -> int:
