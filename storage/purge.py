@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.model import CaseStatus
 from storage.crypto import KekSource
 from storage.sealing import Sealer
-from storage.tables import cases, feedback, messages, outbox
+from storage.tables import cases, feedback, messages, outbox, web_mailbox
 
 FINISHED = (CaseStatus.CLOSED.value, CaseStatus.RESOLVED.value, CaseStatus.ABANDONED.value)
 
@@ -28,6 +28,8 @@ async def purge(
     cutoff = now - timedelta(days=retention_days)
     finished_at = func.coalesce(cases.c.closed_at, cases.c.resolved_at, cases.c.opened_at)
     async with sessions() as session, session.begin():
+        # Web-chat mailboxes hold copies of what was said: the same limit applies.
+        await session.execute(delete(web_mailbox).where(web_mailbox.c.created_at < cutoff))
         ids = list(
             (
                 await session.execute(
