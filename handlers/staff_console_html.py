@@ -38,7 +38,7 @@ def _header(staff: Staff | None, csrf: str) -> str:
     title = f'<a class="brand" href="/staff">{t("console.title")}</a>'
     if staff is None:
         return f"<header>{title}</header>"
-    role = t(f"console.role_{staff.role.value}")
+    role = catalogue.text(f"console.role_{staff.role.value}", "id")
     duty = t("console.duty_on" if staff.on_duty else "console.duty_off")
     toggle = t("console.duty_stop" if staff.on_duty else "console.duty_start")
     return (
