@@ -34,6 +34,8 @@ class SqlOutbox:
         self._s, self._sealer = session, sealer
 
     async def add(self, notice: Notice) -> None:
+        if notice.recipient.kind == "staff" and not await self._has_chat(notice.recipient.id):
+            return  # a console-only staff member sees it in the staff console instead
         row_id = new_id()
         channel, client_id = await self._route(notice)
         key_owner = notice.case_id or notice.recipient.id
@@ -67,6 +69,12 @@ class SqlOutbox:
                 created_at=now,
             )
         )
+
+    async def _has_chat(self, staff_id: str) -> bool:
+        chat = await self._s.scalar(
+            select(staff.c.telegram_chat_enc.is_not(None)).where(staff.c.id == staff_id)
+        )
+        return bool(chat)
 
     async def _route(self, notice: Notice) -> tuple[str, str | None]:
         client_id = None
