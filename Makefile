@@ -53,7 +53,8 @@ format: .venv/.synced
 	$(UV) run ruff format .
 
 bench: .venv/.synced nlu-venv nlu-train
-	$(UV) run python bench/nlu.py
+	$(UV) run python -m bench.lexicon
+	$(UV) run python -m bench.nlu
 
 clean:
 	rm -rf .venv $(TOOLS) nlu/.venv var
