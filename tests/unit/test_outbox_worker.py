@@ -30,8 +30,10 @@ class FakeStore:
 
     async def claim_batch(self, *, worker_id, now, limit, lease_seconds, channels):
         ready = [
-            i for i in self.items
-            if i.status == "pending" and i.channel in channels
+            i
+            for i in self.items
+            if i.status == "pending"
+            and i.channel in channels
             and (i.not_before is None or i.not_before <= now)
         ]
         return ready[:limit]
@@ -76,8 +78,9 @@ class ScriptedSender:
 
 def worker(store: FakeStore, sender: ScriptedSender, clock: Clock, **kw: Any) -> OutboxWorker:
     limiter = RateLimiter(per_second=1000, per_chat_interval=0.0)
-    return OutboxWorker(store=store, senders={"telegram": sender}, clock=clock,
-                        limiter=limiter, **kw)
+    return OutboxWorker(
+        store=store, senders={"telegram": sender}, clock=clock, limiter=limiter, **kw
+    )
 
 
 async def test_delivers_and_marks_sent() -> None:
