@@ -184,6 +184,10 @@ class StaffAuth:
                 .where(staff_logins.c.staff_id == staff_id)
                 .values(failed_attempts=0, locked_until=None)
             )
+            # Last activity for /admin/staff: when the member last signed in, nothing more.
+            await session.execute(
+                update(staff).where(staff.c.id == staff_id).values(last_active_at=now)
+            )
             await session.execute(delete(staff_sessions).where(staff_sessions.c.expires_at <= now))
             await session.execute(
                 insert(staff_sessions).values(
