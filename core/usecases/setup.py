@@ -45,7 +45,7 @@ async def map_category(
 ) -> None:
     """The category is served by this queue from now on (and by no other)."""
     if category not in {c.value for c in CASE_CATEGORIES}:
-        raise InvalidInput("admin.bad_value")
+        raise InvalidInput("oversight.bad_value")
     chosen = Category(category)
     async with uow:
         admin = await require_admin(uow, admin_id)
@@ -69,23 +69,23 @@ def parse_value(key: str, raw: str) -> object:
     if key in LIMITS:
         low, high = LIMITS[key]
         if not text.isdigit() or not low <= int(text) <= high:
-            raise InvalidInput("admin.bad_value")
+            raise InvalidInput("oversight.bad_value")
         return int(text)
     if key == "emergency_contacts":
         lines = [" ".join(line.split())[:200] for line in text.splitlines() if line.strip()]
         if not 1 <= len(lines) <= 12:
-            raise InvalidInput("admin.bad_value")
+            raise InvalidInput("oversight.bad_value")
         return lines
     if key == "holidays":
         days = sorted({d for d in re.split(r"[\s,]+", text) if d})
         if len(days) > 60 or not all(DAY.match(d) for d in days):
-            raise InvalidInput("admin.bad_value")
+            raise InvalidInput("oversight.bad_value")
         return days
     if key in ("opens", "closes"):
         if not HOUR.match(text):
-            raise InvalidInput("admin.bad_value")
+            raise InvalidInput("oversight.bad_value")
         return text.replace(".", ":")
-    raise InvalidInput("admin.bad_value")
+    raise InvalidInput("oversight.bad_value")
 
 
 async def change_value(
@@ -113,7 +113,7 @@ def check_hours(policy: ServicePolicy, key: str, value: str) -> None:
     opens = _time(value) if key == "opens" else policy.opens
     closes = _time(value) if key == "closes" else policy.closes
     if opens >= closes:
-        raise InvalidInput("admin.bad_value")
+        raise InvalidInput("oversight.bad_value")
 
 
 def policy_from(values: Mapping[str, object], base: ServicePolicy) -> ServicePolicy:

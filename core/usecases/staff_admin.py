@@ -1,6 +1,7 @@
 """Staff management by a BKPSDM admin: create, invite, queues, disable; each step audited.
 
-The audit purpose names the member and what changed (role, queue codes), never case content.
+The audit events (`member.*`) name the member and what changed (role, queue codes),
+never case content.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ async def list_members(*, uow: UnitOfWork, admin_id: str) -> Sequence[Member]:
 def checked_name(display_name: str) -> str:
     name = " ".join(display_name.split())[:MAX_NAME_CHARS]
     if not name:
-        raise InvalidInput("admin.name_required")
+        raise InvalidInput("oversight.name_required")
     return name
 
 
@@ -85,7 +86,7 @@ async def create_member(
         uow=uow, display_name=name, role=role, queue_codes=queue_codes, clock=clock
     )
     await _audited(
-        uow, admin_id, "staff.created", f"{name}: {role.value} {_codes(queue_codes)}", clock
+        uow, admin_id, "member.created", f"{name}: {role.value} {_codes(queue_codes)}", clock
     )
     return member
 
@@ -96,7 +97,7 @@ async def invite_member(
     async with uow:
         await require_admin(uow, admin_id)
     issued = await staffing.create_invite(uow=uow, role=role, queue_codes=queue_codes, clock=clock)
-    await _audited(uow, admin_id, "staff.invited", f"{role.value} {_codes(queue_codes)}", clock)
+    await _audited(uow, admin_id, "member.invited", f"{role.value} {_codes(queue_codes)}", clock)
     return issued
 
 
@@ -115,7 +116,7 @@ async def assign_queues(
         member.queue_ids = tuple(by_code[c] for c in queue_codes)
         await uow.staff.update(member)
         await _audit(
-            uow, admin, "staff.queues", f"{member.display_name}: {_codes(queue_codes)}", clock
+            uow, admin, "member.queues", f"{member.display_name}: {_codes(queue_codes)}", clock
         )
         await uow.commit()
 
@@ -125,9 +126,9 @@ async def disable_member(*, uow: UnitOfWork, admin_id: str, staff_id: str, clock
     async with uow:
         await require_admin(uow, admin_id)
         if staff_id == admin_id:
-            raise InvalidInput("admin.not_yourself")
+            raise InvalidInput("oversight.not_yourself")
     member = await staffing.revoke_staff(uow=uow, staff_id=staff_id)
-    await _audited(uow, admin_id, "staff.disabled", member.display_name, clock)
+    await _audited(uow, admin_id, "member.disabled", member.display_name, clock)
 
 
 async def password_reset(*, uow: UnitOfWork, admin_id: str, staff_id: str, clock: Clock) -> Staff:
@@ -137,7 +138,7 @@ async def password_reset(*, uow: UnitOfWork, admin_id: str, staff_id: str, clock
         member = await uow.staff.get(staff_id)
         if member is None or not member.active:
             raise NotFound("error.not_found")
-        await _audit(uow, admin, "staff.password_reset", member.display_name, clock)
+        await _audit(uow, admin, "member.password_reset", member.display_name, clock)
         await uow.commit()
     return member
 
