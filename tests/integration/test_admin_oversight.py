@@ -118,9 +118,7 @@ async def test_staff_management_changes_queues_disables_and_records_sign_ins(db)
         uow=db.uow(), admin_id=admin, staff_id=member.id, queue_codes=["hukum"], clock=clock
     )
     [listed] = [
-        m
-        for m in await staff_admin.list_members(uow=db.uow(), admin_id=admin)
-        if m.id == member.id
+        m for m in await staff_admin.list_members(uow=db.uow(), admin_id=admin) if m.id == member.id
     ]
     assert (listed.display_name, listed.queue_codes) == ("Rina Wati", ("hukum",))
     assert listed.last_active_at == clock.now() + timedelta(hours=1)
