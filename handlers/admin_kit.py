@@ -77,7 +77,7 @@ def layout(who: Signed, here: str, body: str, flash: str = "") -> Response:
     links = "".join(
         f'<a href="{path}"{current if path == here else ""}>{t(key)}</a> '
         for path, key in NAV
-        if path != "/admin/staff" or who.staff.role is Role.ADMIN
+        if who.staff.role is Role.ADMIN or path in ("/admin", "/admin/audit")
     )
     nav = f'<nav class="admin-nav" aria-label="{t("oversight.nav_label")}">{links}</nav>'
     return html(view.page(nav + body, staff=who.staff, csrf=who.csrf, flash=flash))

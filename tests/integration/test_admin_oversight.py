@@ -146,3 +146,18 @@ async def test_ops_figures_come_from_the_database_without_content(db) -> None:
     assert await ops.last_purge(db.sessions) == later
     assert await ops.dead_letters(db.sessions) == []
     assert journey.case_code not in repr(counts)
+
+
+async def test_the_running_service_takes_the_saved_setup(db, tmp_path) -> None:
+    from bot.settings import Settings
+    from bot.setup_overrides import apply_saved, retention_days, stats_k
+    from bot.wiring import services
+
+    settings = Settings(_env_file=None, database_url=db.url, key_file=tmp_path / "keys.json")
+    async with services(settings) as svc:
+        assert (await retention_days(svc), await stats_k(svc)) == (365, 5)
+        admin = await an_admin(db, Clock())
+        for key, raw in (("retention_days", "30"), ("closes", "15:00")):
+            await setup.change_value(uow=db.uow(), admin_id=admin, key=key, raw=raw, clock=Clock())
+        await apply_saved(svc)
+        assert await retention_days(svc) == 30 and f"{svc.policy.closes:%H:%M}" == "15:00"
