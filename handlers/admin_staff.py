@@ -223,13 +223,16 @@ async def disable(staff_id: str, request: Request) -> Response:
 @router.post("/{staff_id}/reset")
 async def reset(staff_id: str, request: Request) -> Response:
     who, _ = await admin_posted(request)
+    auth = auth_of(who.rt)
+    if not await auth.has_login(staff_id[:36]):  # a Telegram-only member: nothing to reset
+        raise Stop(who.page(t("oversight.no_login"), 409))
     call = staff_admin.password_reset(
         uow=who.rt.uow(), admin_id=who.staff.id, staff_id=staff_id[:36], clock=who.rt.clock
     )
     member = await run(who, call)
     password = secrets.token_urlsafe(12)
     try:
-        await auth_of(who.rt).reset_password(member.id, password, who.rt.clock.now())
+        await auth.reset_password(member.id, password, who.rt.clock.now())
     except LoginError:
         raise Stop(who.page(t("oversight.no_login"), 409)) from None
     return await _render(

@@ -100,6 +100,13 @@ class StaffAuth:
             )
         return found
 
+    async def has_login(self, staff_id: str) -> bool:
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(staff_logins.c.staff_id).where(staff_logins.c.staff_id == staff_id)
+            )
+        return found is not None
+
     async def add_login(self, staff_id: str, username: str, password: str, now: datetime) -> None:
         if not username.strip():
             raise LoginError("the username must not be empty")

@@ -306,3 +306,28 @@ async def test_the_ops_page_shows_backlog_dead_letters_and_keys_without_payloads
     assert item[:8] in page and "TelegramForbiddenError" in page and "nowhere" in page
     assert CANARY not in page and "628123" not in page
     assert "v1 (aktif)" in page and "Server NLU tidak dikonfigurasi" in page
+
+
+async def test_a_telegram_only_member_has_no_password_to_reset(console: Console) -> None:
+    from core.usecases.staffing import create_invite, redeem_invite
+
+    await console.member("admin", Role.ADMIN, name="Admin BKPSDM")
+    rt = console.rt
+    issued = await create_invite(
+        uow=rt.uow(), role=Role.COUNSELLOR, queue_codes=["gizi"], clock=rt.clock
+    )
+    member = await redeem_invite(
+        uow=rt.uow(),
+        code=issued.code,
+        telegram_id="9001",
+        telegram_chat="9001",
+        display_name="Tono",
+        clock=rt.clock,
+    )
+    async with console.browser() as web:
+        csrf = await sign_in(web, "admin")
+        refused = await web.post(f"/admin/staff/{member.id}/reset", data={"csrf": csrf})
+        assert refused.status_code == 409 and "belum punya login konsol" in refused.text
+        unknown = await web.post("/admin/staff/no-such-member/queues", data={"csrf": csrf})
+        assert unknown.status_code == 404
+    assert await console.count(audit_events) == 0
