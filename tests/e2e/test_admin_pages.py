@@ -98,6 +98,11 @@ async def test_an_admin_gets_403_on_transcript_urls_and_reads_nothing(console: C
         for path in PAGES:
             page = await web.get(path)
             assert page.status_code == 200 and CANARY not in page.text, path
+            csp = page.headers["content-security-policy"]
+            assert "script-src 'self'" in csp and "unsafe-inline" not in csp, path
+            assert page.headers["cache-control"] == "no-store", path
+            assert page.headers["x-frame-options"] == "DENY", path
+            assert "<script>" not in page.text and " style=" not in page.text, path
     assert await console.count(audit_events) == 0
 
 
