@@ -19,11 +19,13 @@ from bot.outbox_worker import OutboxWorker
 from bot.runtime import Runtime
 from bot.senders import Sender
 from bot.settings import Settings
+from bot.setup_overrides import apply_saved, retention_days
 from bot.wiring import Services, services
 from core.triage import Classification, Classifier, ClassifierUnavailable
 from core.usecases.intake import repage_unclaimed_crisis
 from core.usecases.reminders import remind_sla
 from handlers import staff_console, web_chat
+from handlers.admin_manage import mount as mount_admin_manage
 from nlu.lexicon import CrisisLexicon
 from storage.outbox import OutboxStore
 from storage.purge import purge
@@ -68,7 +70,7 @@ def background(svc: Services, rt: Runtime, worker: OutboxWorker) -> list[asyncio
 
     async def purge_now() -> None:
         count = await purge(
-            svc.sessions, svc.keyring, now=svc.clock.now(), retention_days=settings.retention_days
+            svc.sessions, svc.keyring, now=svc.clock.now(), retention_days=await retention_days(svc)
         )
         log.info("retention purge removed %d cases", count)
 
@@ -101,6 +103,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with services(settings) as svc:
             await seed_partners(svc.sessions, settings.partners_file)
+            await apply_saved(svc)  # the admin's service hours, holidays, contacts
             store = OutboxStore(svc.sessions, svc.keyring)
             rt = Runtime(svc, CrisisLexicon(), classifier or make_classifier(settings), store)
             bots = telegram.build_bots(settings, rt, telegram.fsm_storage(settings, rt))
@@ -133,6 +136,7 @@ def create_app(
 
     web_chat.mount(app, settings)
     staff_console.mount(app, settings)
+    mount_admin_manage(app, settings)  # /admin/setup, /staff, /audit, /ops and /metrics
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -137,14 +137,14 @@ def audit_verify() -> None:
 @app.command("purge")
 def purge_cmd() -> None:
     """Apply retention now: shred transcripts of cases closed longer ago than the limit."""
+    from bot.setup_overrides import retention_days
     from storage.purge import purge
 
     async def go() -> None:
         cfg = settings()
         async with services(cfg) as svc:
-            count = await purge(
-                svc.sessions, svc.keyring, now=svc.clock.now(), retention_days=cfg.retention_days
-            )
+            days = await retention_days(svc)  # the admin's setting, else SAPA_RETENTION_DAYS
+            count = await purge(svc.sessions, svc.keyring, now=svc.clock.now(), retention_days=days)
         typer.echo(f"purged {count} cases")
 
     run(go())

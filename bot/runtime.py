@@ -77,5 +77,7 @@ class Runtime:
         wanted = months_between(None, None, today=today)[-months:]
         start = datetime.strptime(wanted[0], "%Y-%m").replace(tzinfo=UTC)
         facts = await load_case_facts(self.svc.sessions, start=start, end=today)
-        k = self.svc.settings.stats_k
+        from bot.setup_overrides import stats_k
+
+        k = await stats_k(self.svc)  # the admin's k (/admin/setup), else SAPA_STATS_K
         return render(build_report(facts, k=k, months=wanted), fmt="table", k=k)

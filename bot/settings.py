@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # Bot conversation state and shared limits go to Redis when set (several workers).
     redis_url: str | None = None
     crisis_repage_check_seconds: float = 60.0
+    # Admin pages: /metrics needs this bearer token (unset: open in development only);
+    # invites link to https://t.me/<staff bot username>?start=<code> when it is set.
+    metrics_token: SecretStr | None = None
+    telegram_staff_bot_username: str | None = None
 
     @field_validator("stats_k")
     @classmethod

@@ -133,6 +133,17 @@ class Outbox(Protocol):
 class AuditLog(Protocol):
     async def append(self, event: AuditEvent) -> None: ...
     async def for_case(self, case_code: str) -> Sequence[AuditEvent]: ...
+    async def recent(
+        self, *, limit: int = 200, actor_id: str | None = None
+    ) -> Sequence[AuditEvent]: ...
+
+
+class SetupStore(Protocol):
+    """Admin setup values (JSON-able) by key, overriding the embedded defaults."""
+
+    async def get(self, key: str) -> object: ...
+    async def put(self, key: str, value: object, *, at: datetime) -> None: ...
+    async def all(self) -> dict[str, object]: ...
 
 
 class UnitOfWork(Protocol):
@@ -145,6 +156,7 @@ class UnitOfWork(Protocol):
     feedback: FeedbackRepository
     outbox: Outbox
     audit: AuditLog
+    setup: SetupStore
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -64,7 +64,7 @@ async def login(request: Request) -> Response:
         COOKIE,
         opened.session_token,
         max_age=int(SESSION_LIFETIME.total_seconds()),
-        path="/staff",
+        path="/",  # the admin pages (/admin/...) share the console's sign-in
         httponly=True,
         samesite="strict",
         secure=secure,
@@ -77,7 +77,7 @@ async def logout(request: Request) -> Response:
     who, _ = await posted(request)
     await auth_of(who.rt).logout(who.token)
     response = RedirectResponse("/staff/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/staff", httponly=True, samesite="strict")
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
     return response
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.model import CaseStatus
 from storage.crypto import KekSource
 from storage.sealing import Sealer
+from storage.setup_store import LAST_PURGE, SqlSetupStore
 from storage.tables import cases, feedback, messages, outbox, web_mailbox
 
 FINISHED = (CaseStatus.CLOSED.value, CaseStatus.RESOLVED.value, CaseStatus.ABANDONED.value)
@@ -30,6 +31,7 @@ async def purge(
     async with sessions() as session, session.begin():
         # Web-chat mailboxes hold copies of what was said: the same limit applies.
         await session.execute(delete(web_mailbox).where(web_mailbox.c.created_at < cutoff))
+        await SqlSetupStore(session).put(LAST_PURGE, now.isoformat(), at=now)  # for /admin/ops
         ids = list(
             (
                 await session.execute(

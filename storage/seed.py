@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.model import Partner, Queue, new_id
 from core.triage import CASE_CATEGORIES, Category
 from storage.repos_cases import SqlPartnerRepository
+from storage.setup_store import MAPPING_MANAGED, SqlSetupStore
 
 
 class PartnersFileError(Exception):
@@ -48,12 +49,19 @@ async def seed_partners(sessions: async_sessionmaker[AsyncSession], path: Path) 
                 partner = Partner(new_id(), str(entry["code"]), str(entry["name"]))
                 await repo.add_partner(partner)
                 by_code[partner.code] = partner
+        # Once an admin has changed the mapping at /admin/setup, the database keeps it.
+        managed = bool(await SqlSetupStore(session).get(MAPPING_MANAGED))
         for entry in document["queues"]:
-            await _upsert_queue(repo, entry, by_code, path)
+            await _upsert_queue(repo, entry, by_code, path, keep_categories=managed)
 
 
 async def _upsert_queue(
-    repo: SqlPartnerRepository, entry: dict[str, Any], partners: dict[str, Partner], path: Path
+    repo: SqlPartnerRepository,
+    entry: dict[str, Any],
+    partners: dict[str, Partner],
+    path: Path,
+    *,
+    keep_categories: bool = False,
 ) -> None:
     partner = partners.get(entry.get("partner", ""))
     if partner is None:
@@ -64,7 +72,9 @@ async def _upsert_queue(
         code=str(entry["code"]),
         name=str(entry["name"]),
         partner_id=partner.id,
-        categories=_categories(entry, path),
+        categories=existing.categories
+        if existing and keep_categories
+        else _categories(entry, path),
         general_desk=bool(entry.get("general_desk", False)),
     )
     if existing is None:

@@ -100,6 +100,13 @@ class StaffAuth:
             )
         return found
 
+    async def has_login(self, staff_id: str) -> bool:
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(staff_logins.c.staff_id).where(staff_logins.c.staff_id == staff_id)
+            )
+        return found is not None
+
     async def add_login(self, staff_id: str, username: str, password: str, now: datetime) -> None:
         if not username.strip():
             raise LoginError("the username must not be empty")
@@ -183,6 +190,10 @@ class StaffAuth:
                 update(staff_logins)
                 .where(staff_logins.c.staff_id == staff_id)
                 .values(failed_attempts=0, locked_until=None)
+            )
+            # Last activity for /admin/staff: when the member last signed in, nothing more.
+            await session.execute(
+                update(staff).where(staff.c.id == staff_id).values(last_active_at=now)
             )
             await session.execute(delete(staff_sessions).where(staff_sessions.c.expires_at <= now))
             await session.execute(

@@ -284,3 +284,13 @@ staff_sessions = Table(
     _at("created_at", nullable=False),
     _at("expires_at", nullable=False),
 )
+
+# Admin setup that overrides the embedded defaults (retention, k, a managed category
+# mapping, the last purge run): small JSON values by key, never case content.
+admin_settings = Table(
+    "admin_settings",
+    metadata,
+    Column("key", String(80), primary_key=True),
+    Column("value", Text, nullable=False),
+    _at("updated_at", nullable=False),
+)

@@ -18,6 +18,7 @@ from storage.repos_cases import (
 )
 from storage.repos_people import SqlClientRepository, SqlInviteRepository, SqlStaffRepository
 from storage.sealing import Sealer
+from storage.setup_store import SqlSetupStore
 
 
 class SqlUnitOfWork:
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
     feedback: SqlFeedbackRepository
     outbox: SqlOutbox
     audit: SqlAuditLog
+    setup: SqlSetupStore
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], keyring: KeyProvider) -> None:
         self._sessions = sessions
@@ -52,6 +54,7 @@ class SqlUnitOfWork:
         self.feedback = SqlFeedbackRepository(session, sealer)
         self.outbox = SqlOutbox(session, sealer)
         self.audit = SqlAuditLog(session, self._keyring.audit_key)
+        self.setup = SqlSetupStore(session)
         return self
 
     async def __aexit__(

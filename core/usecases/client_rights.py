@@ -120,7 +120,12 @@ async def export_client_data(*, uow: UnitOfWork, sender: Sender) -> ClientExport
                         if m.direction is not Direction.NOTE
                     ],
                     reads=[
-                        {"at": e.at.isoformat(), "action": e.action, "purpose": e.purpose}
+                        {
+                            "at": e.at.isoformat(),
+                            "action": e.action,
+                            "purpose": e.purpose,
+                            "by": await _reader(uow, e.actor_id),
+                        }
                         for e in reads
                     ],
                     ratings=[f.rating for f in feedback],
@@ -135,6 +140,12 @@ async def export_client_data(*, uow: UnitOfWork, sender: Sender) -> ClientExport
         client.locale,
         cases,
     )
+
+
+async def _reader(uow: UnitOfWork, staff_id: str) -> str:
+    """Who read the case, as the counsellor introduced themself (their display name)."""
+    member = await uow.staff.get(staff_id)
+    return member.display_name if member is not None else "-"
 
 
 async def delete_client_data(*, uow: UnitOfWork, sender: Sender) -> str:

@@ -310,7 +310,7 @@ async def test_login_cookie_lockout_logout_and_rate_limit(console: Console) -> N
         ok = await web.post("/staff/login", data={"username": "dewi", "password": PASSWORD})
         cookie = ok.headers["set-cookie"].lower()
         assert "sapa_staff=" in cookie and "httponly" in cookie
-        assert "samesite=strict" in cookie and "path=/staff" in cookie
+        assert "samesite=strict" in cookie and "path=/;" in cookie  # /staff and /admin
         assert "secure" not in cookie  # plain http on localhost
         csrf = csrf_of((await web.get("/staff")).text)
         assert await console.count(staff_sessions) == 1

@@ -157,6 +157,6 @@ async def test_a_counsellor_claims_reads_and_replies_in_chromium(served: Served)
     assert await page.evaluate("document.cookie") == ""  # HttpOnly: no script can read it
     cookies = await page.context.cookies()
     session = next(c for c in cookies if c["name"] == "sapa_staff")
-    assert session["httpOnly"] and session["sameSite"] == "Strict" and session["path"] == "/staff"
+    assert session["httpOnly"] and session["sameSite"] == "Strict" and session["path"] == "/"
     assert served.dialogs == []
     assert served.errors == []  # no CSP violation, no script error

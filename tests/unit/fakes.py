@@ -44,6 +44,7 @@ from core.ports import (
     MessageRepository,
     Outbox,
     PartnerRepository,
+    SetupStore,
     StaffRepository,
     UnitOfWork,
 )
@@ -145,6 +146,7 @@ class Store:
     feedback: list[Feedback] = field(default_factory=list)
     outbox: list[Notice] = field(default_factory=list)
     audit: list[AuditEvent] = field(default_factory=list)
+    setup: dict[str, object] = field(default_factory=dict)
 
 
 class FakeClientRepository(ClientRepository):
@@ -402,6 +404,26 @@ class FakeAuditLog(AuditLog):
     async def for_case(self, case_code: str) -> Sequence[AuditEvent]:
         return [e for e in self.store.audit if e.case_code == case_code]
 
+    async def recent(
+        self, *, limit: int = 200, actor_id: str | None = None
+    ) -> Sequence[AuditEvent]:
+        found = [e for e in self.store.audit if actor_id is None or e.actor_id == actor_id]
+        return found[::-1][:limit]
+
+
+class FakeSetupStore(SetupStore):
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def get(self, key: str) -> object:
+        return copy.deepcopy(self.store.setup.get(key))
+
+    async def put(self, key: str, value: object, *, at: datetime) -> None:
+        self.store.setup[key] = copy.deepcopy(value)
+
+    async def all(self) -> dict[str, object]:
+        return copy.deepcopy(self.store.setup)
+
 
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self) -> None:
@@ -415,6 +437,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.feedback = FakeFeedbackRepository(self.store)
         self.outbox = FakeOutbox(self.store)
         self.audit = FakeAuditLog(self.store)
+        self.setup = FakeSetupStore(self.store)
         self.commits = 0
         self._snapshot: Store | None = None
 

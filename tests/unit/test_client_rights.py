@@ -201,7 +201,7 @@ async def test_the_export_holds_the_conversation_but_not_internal_notes() -> Non
     assert case.demographics == {"gender": "perempuan", "age_band": None, "employment": None}
 
 
-async def test_the_export_lists_who_read_the_case_without_naming_them() -> None:
+async def test_the_export_lists_who_read_the_case_by_display_name_only() -> None:
     desk = Desk()
     sender, _, staff_id = await worked_case(desk)
 
@@ -212,6 +212,7 @@ async def test_the_export_lists_who_read_the_case_without_naming_them() -> None:
             "at": desk.clock.now().isoformat(),
             "action": "transcript.read",
             "purpose": "menangani kasus",
+            "by": "Dewi",  # the name the counsellor introduced themself with, no internal id
         }
     ]
     assert staff_id not in repr(case)

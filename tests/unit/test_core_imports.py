@@ -57,6 +57,7 @@ PORTS_AND_FAKES = [
     (ports.FeedbackRepository, fakes.FakeFeedbackRepository),
     (ports.Outbox, fakes.FakeOutbox),
     (ports.AuditLog, fakes.FakeAuditLog),
+    (ports.SetupStore, fakes.FakeSetupStore),
     (ports.UnitOfWork, fakes.FakeUnitOfWork),
 ]
 
