@@ -55,7 +55,9 @@ def _segment(
         if height <= 0:
             return y
         return _rect(out, x, y - height, width, height, f"bar {css}", str(value))
-    return _rect(out, x, y - PLACEHOLDER, width, PLACEHOLDER, f"bar suppressed {css}", str(value))
+    top = _rect(out, x, y - PLACEHOLDER, width, PLACEHOLDER, f"bar suppressed {css}", str(value))
+    out.append(count_text(value, "count hidden", x + width / 2, y - 3))
+    return top
 
 
 def _rect(
