@@ -80,7 +80,7 @@ def stacked_bars(
     parts: list[str] = []
     scale = _scale([values for _, values, _ in bars])
     slot = (WIDTH - LEFT) / max(len(bars), 1)
-    width = slot * 0.7
+    width = min(slot * 0.7, 80.0)
     base = HEIGHT - BOTTOM
     for i, (label, values, total) in enumerate(bars):
         x = LEFT + i * slot + (slot - width) / 2
@@ -119,7 +119,7 @@ def durations(
     scale = (WIDTH - 200) / (widest or 1.0)
     for i, (label, median, p90, target) in enumerate(rows):
         y = TOP + i * 100
-        parts.append(f'<text class="axis" x="{LEFT}" y="{y + 12}">{h(label)}</text>')
+        parts.append(f'<text class="key" x="{LEFT}" y="{y + 12}">{h(label)}</text>')
         for j, (name, value) in enumerate((("median", median), ("p90", p90))):
             _hbar(parts, 180, y + 20 + j * 28, value, scale, name)
         tx = 180 + target * scale
@@ -131,7 +131,7 @@ def durations(
 
 
 def _hbar(out: list[str], x: float, y: float, value: float | str, scale: float, name: str) -> None:
-    out.append(f'<text class="axis" x="{LEFT + 100}" y="{y + 14}">{h(name)}</text>')
+    out.append(f'<text class="key" x="{LEFT + 100}" y="{y + 14}">{h(name)}</text>')
     if isinstance(value, str):
         out.append(
             f'<rect class="bar suppressed" x="{x}" y="{y}" width="{PLACEHOLDER * 3}" height="20">'
