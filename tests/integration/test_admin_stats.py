@@ -77,6 +77,9 @@ async def test_a_supervisor_sees_only_the_own_partner(served: World) -> None:
 async def test_a_counsellor_and_a_stranger_are_refused(served: World) -> None:
     async with served.client() as http:
         stranger = [await http.get(url) for url in STATS_URLS]
+        wrong = await http.post("/admin/login", data={"username": "admin", "password": "salah"})
+        assert wrong.status_code == 401 and "kata sandi salah" in wrong.text
+        assert 'value="admin"' in wrong.text  # the username typed is kept
         await sign_in(http, "rina")
         counsellor = [await http.get(url) for url in (*STATS_URLS, "/api/stats/periods")]
     assert [r.status_code for r in stranger] == [303, 303, 303, 401]
