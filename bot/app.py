@@ -24,7 +24,7 @@ from bot.wiring import Services, services
 from core.triage import Classification, Classifier, ClassifierUnavailable
 from core.usecases.intake import repage_unclaimed_crisis
 from core.usecases.reminders import remind_sla
-from handlers import staff_console, web_chat
+from handlers import admin_stats, staff_console, web_chat
 from handlers.admin_manage import mount as mount_admin_manage
 from nlu.lexicon import CrisisLexicon
 from storage.outbox import OutboxStore
@@ -137,6 +137,7 @@ def create_app(
     web_chat.mount(app, settings)
     staff_console.mount(app, settings)
     mount_admin_manage(app, settings)  # /admin/setup, /staff, /audit, /ops and /metrics
+    admin_stats.mount(app)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
 
     # Statistics: cells below k are suppressed; k is never below 3.
     stats_k: int = 5
+    # Targets the admin dashboard shows response times against (wall-clock minutes).
+    stats_target_first_response_minutes: int = 240
+    stats_target_resolution_minutes: int = 7 * 24 * 60
     # Retention: transcripts of cases closed longer ago than this are shredded.
     retention_days: int = 365
     partners_file: Path = Path("config/partners.yaml")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.stats import CaseFact
 from storage.tables import cases, feedback, queues
+
+OPEN_NOW = ("queued", "assigned")
 
 
 def _minutes(start: datetime | None, end: datetime | None) -> float | None:
@@ -18,8 +21,13 @@ def _minutes(start: datetime | None, end: datetime | None) -> float | None:
 
 
 async def load_case_facts(
-    sessions: async_sessionmaker[AsyncSession], *, start: datetime, end: datetime
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    start: datetime,
+    end: datetime,
+    partner_ids: Collection[str] | None = None,
 ) -> list[CaseFact]:
+    """Facts of the cases opened in [start, end); of some partners' queues when given."""
     query = (
         select(cases, queues.c.code.label("queue_code"))
         .outerjoin(queues, queues.c.id == cases.c.queue_id)
@@ -27,6 +35,8 @@ async def load_case_facts(
         .where(cases.c.opened_at < end)
         .where(cases.c.status != "intake")
     )
+    if partner_ids is not None:
+        query = query.where(queues.c.partner_id.in_(partner_ids))
     async with sessions() as session:
         rows = list(await session.execute(query))
         ratings: dict[str, int] = {}
@@ -49,3 +59,20 @@ async def load_case_facts(
         )
         for row in rows
     ]
+
+
+async def load_open_load(
+    sessions: async_sessionmaker[AsyncSession], *, partner_ids: Collection[str] | None = None
+) -> dict[str, int]:
+    """Cases waiting or being handled now, per queue code (every queue in scope, zeros too)."""
+    open_count = func.count(cases.c.id).filter(cases.c.status.in_(OPEN_NOW))
+    query = (
+        select(queues.c.code, open_count)
+        .select_from(queues)
+        .outerjoin(cases, cases.c.queue_id == queues.c.id)
+        .group_by(queues.c.code)
+    )
+    if partner_ids is not None:
+        query = query.where(queues.c.partner_id.in_(partner_ids))
+    async with sessions() as session:
+        return {code: int(count) for code, count in await session.execute(query)}
