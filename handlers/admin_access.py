@@ -1,8 +1,8 @@
 """Who may see the admin dashboard, for which partners, and loading what they may see.
 
 The session is the staff console's (StaffAuth) and so is its cookie, on path "/" so that
-/staff, /admin and /api/stats all receive it: one sign-in for every staff page. Admins see every partner,
-supervisors their own partner, counsellors nothing.
+/staff, /admin and /api/stats all receive it: one sign-in for every staff page. Admins see
+every partner, supervisors their own partner, counsellors nothing.
 """
 
 from __future__ import annotations
