@@ -24,6 +24,7 @@ from core.triage import Classification, Classifier, ClassifierUnavailable
 from core.usecases.intake import repage_unclaimed_crisis
 from core.usecases.reminders import remind_sla
 from handlers import staff_console, web_chat
+from handlers import whatsapp as whatsapp_channel
 from nlu.lexicon import CrisisLexicon
 from storage.outbox import OutboxStore
 from storage.purge import purge
@@ -104,9 +105,15 @@ def create_app(
             store = OutboxStore(svc.sessions, svc.keyring)
             rt = Runtime(svc, CrisisLexicon(), classifier or make_classifier(settings), store)
             bots = telegram.build_bots(settings, rt, telegram.fsm_storage(settings, rt))
+            wa = app.state.whatsapp = whatsapp_channel.build(settings, rt)
             worker = OutboxWorker(
                 store=store,
-                senders={**telegram.senders_for(bots), **web_chat.senders(rt), **(senders or {})},
+                senders={
+                    **telegram.senders_for(bots),
+                    **web_chat.senders(rt),
+                    **whatsapp_channel.senders(wa),
+                    **(senders or {}),
+                },
                 clock=svc.clock,
                 max_attempts=settings.outbox_max_attempts,
                 lease_seconds=settings.outbox_lease_seconds,
@@ -115,12 +122,16 @@ def create_app(
             app.state.services, app.state.runtime = svc, rt
             app.state.bots = {b.kind: b for b in bots}
             tasks = background(svc, rt, worker)
+            if wa is not None:
+                wa.start()
             await telegram.start(bots, settings)
             log.info("sapa serve ready")
             try:
                 yield
             finally:
                 await telegram.stop(bots)
+                if wa is not None:
+                    await wa.stop()
                 for task in tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -133,6 +144,7 @@ def create_app(
 
     web_chat.mount(app, settings)
     staff_console.mount(app, settings)
+    whatsapp_channel.mount(app)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
