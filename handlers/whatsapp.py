@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -35,6 +36,7 @@ from storage.whatsapp import (
 
 log = logging.getLogger("sapa.whatsapp")
 router = APIRouter()
+RETRY_AFTER = timedelta(seconds=5)
 
 
 @dataclass
@@ -54,7 +56,7 @@ class WhatsAppChannel:
         now, kept = self.rt.clock.now(), 0
         for event in events:
             dedup = event.message_id if isinstance(event, Inbound) else _status_key(event)
-            item = {"kind": type(event).__name__, **asdict(event)}
+            item = {"event": type(event).__name__, **asdict(event)}
             kept += await self.inbox.accept(dedup, item, at=now)
         if kept:
             self._wake.set()
@@ -79,14 +81,13 @@ class WhatsAppChannel:
                 await self.process(item.item)
             except Exception as exc:
                 log.error("whatsapp item failed (%s); will retry", type(exc).__name__)
-                await self.inbox.failed(item)
+                await self.inbox.failed(item, retry_at=self.rt.clock.now() + RETRY_AFTER)
             else:
                 await self.inbox.done(item)
         return len(items)
 
     async def process(self, item: dict[str, Any]) -> None:
-        kind = item.pop("kind", "")
-        if kind == "Status":
+        if item.pop("event", "") == "Status":
             status = Status(**item)
             sessions, key = self.rt.svc.sessions, self.rt.svc.keyring.blind_index_key
             await record_status(

@@ -104,7 +104,7 @@ class WhatsAppInbox:
                 delete(whatsapp_pending).where(whatsapp_pending.c.seq == item.seq)
             )
 
-    async def failed(self, item: Pending) -> None:
+    async def failed(self, item: Pending, *, retry_at: datetime) -> None:
         """Try again soon; an item that keeps failing is dropped (and its key destroyed)."""
         async with self._sessions() as session, session.begin():
             attempts = await session.scalar(
@@ -119,7 +119,7 @@ class WhatsAppInbox:
             await session.execute(
                 update(whatsapp_pending)
                 .where(whatsapp_pending.c.seq == item.seq)
-                .values(attempts=attempts + 1, claimed_until=None)
+                .values(attempts=attempts + 1, claimed_until=retry_at)
             )
 
     async def waiting(self) -> int:
