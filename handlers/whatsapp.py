@@ -39,6 +39,10 @@ router = APIRouter()
 RETRY_AFTER = timedelta(seconds=5)
 
 
+class NotSentYet(Exception):
+    """A delivery report for a message whose outbox row is not (yet) known: tried again later."""
+
+
 @dataclass
 class WhatsAppChannel:
     rt: Runtime
@@ -80,7 +84,8 @@ class WhatsAppChannel:
             try:
                 await self.process(item.item)
             except Exception as exc:
-                log.error("whatsapp item failed (%s); will retry", type(exc).__name__)
+                if not isinstance(exc, NotSentYet):
+                    log.error("whatsapp item failed (%s); will retry", type(exc).__name__)
                 await self.inbox.failed(item, retry_at=self.rt.clock.now() + RETRY_AFTER)
             else:
                 await self.inbox.done(item)
@@ -90,13 +95,15 @@ class WhatsAppChannel:
         if item.pop("event", "") == "Status":
             status = Status(**item)
             sessions, key = self.rt.svc.sessions, self.rt.svc.keyring.blind_index_key
-            await record_status(
+            known = await record_status(
                 sessions,
                 key,
                 message_id=status.message_id,
                 status=status.status,
                 error_code=status.error_code,
             )
+            if not known:  # the report can overtake our own bookkeeping of the send
+                raise NotSentYet
             return
         event = Inbound(**item)
         await self.window.wrote(event.address, at=self.rt.clock.now())

@@ -120,7 +120,7 @@ class FakeGraphApi:
             return self._answer(call, 404, _error(100, "Unsupported post request"))
         failure = self._take_failure(call["body"].get("type"))
         if failure is not None:
-            status = 500 if failure >= 500 else 400
+            status = failure if 500 <= failure < 600 else 400
             return self._answer(call, status, _error(failure, TITLES.get(failure, "Error")))
         if method == "media":
             return self._answer(call, 200, {"id": f"media-{next(self._ids)}"})
