@@ -18,6 +18,7 @@ from core.model import Button
 from core.usecases import client_rights, intake
 from core.usecases.common import Sender
 from handlers.whatsapp_payload import CHOICE, OTHER, Inbound
+from storage.whatsapp import WhatsAppWindow
 
 CHANNEL = "whatsapp"
 KEYWORDS = {
@@ -194,6 +195,7 @@ async def erase(rt: Runtime, event: Inbound, *, confirmed: bool) -> None:
         text = await client_rights.delete_client_data(uow=rt.uow(), sender=sender_of(event))
     except ConsentRequired:
         text = catalogue.text("case.deleted", lang)  # nothing was held: nothing left to erase
+    await WhatsAppWindow(rt.svc.sessions, rt.svc.keyring.blind_index_key).forget(event.address)
     await say(rt, event, text)
 
 

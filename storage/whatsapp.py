@@ -163,6 +163,14 @@ class WhatsAppWindow:
     async def invited(self, address: str, *, at: datetime) -> None:
         await self._upsert(address, invited_at=at)
 
+    async def forget(self, address: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                delete(whatsapp_window).where(
+                    whatsapp_window.c.address_index == self._index(address)
+                )
+            )
+
     async def _upsert(self, address: str, **values: Any) -> None:
         async with self._sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name

@@ -12,7 +12,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from storage.tables import clients, outbox, whatsapp_pending
+from storage.tables import clients, outbox, whatsapp_pending, whatsapp_window
 from tests.e2e.conftest import STAFF_TOKEN
 from tests.e2e.fake_graph_api import choices
 from tests.e2e.test_telegram_journey import COUNSELLOR, register_counsellor
@@ -114,6 +114,7 @@ async def test_an_asn_on_whatsapp_talks_with_a_counsellor_on_the_staff_bot(
     await wa.write(PHONE, button_reply("erase:yes"), user_id=BSUID, name=NAME)
     await wa.graph.wait_for_sent(PHONE, contains="sudah kami hapus")
     assert await wa.count(clients) == 0 and await wa.count(whatsapp_pending) == 0
+    assert await wa.count(whatsapp_window) == 0
     api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} cek")
     await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="tidak ditemukan")
 
