@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,23 +69,37 @@ class WhatsAppSender:
             headers={"Authorization": f"Bearer {config.token}"},
             timeout=timeout,
         )
+        # Parts of a split payload already delivered, keyed by a hash (no text or number kept).
+        self._progress: OrderedDict[str, int] = OrderedDict()
         self.rate_limit_seconds = 30.0
         self.hold_seconds = 3 * 24 * 3600.0  # invited again after this if still silent
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def send(self, *, address: str, payload: dict[str, Any]) -> str:
+    async def send(self, *, address: str, payload: dict[str, Any]) -> str | None:
         to = recipient(address)
         if not await self._window_open(address):
             await self._hold(address, to)
+        key = _fingerprint(address, payload)
+        done, last = self._progress.get(key, 0), None
         try:
-            sent = [await self._post("/messages", {**to, **m}) for m in await self._plan(payload)]
+            for index, message in enumerate(await self._plan(payload)):
+                if index >= done:  # a retry continues after the parts already delivered
+                    last = await self._post("/messages", {**to, **message})
+                    self._remember(key, index + 1)
         except GraphError as error:
             if error.code == OUTSIDE_WINDOW:
                 await self._hold(address, to)
             raise self._mapped(error) from None
-        return message_key(self._key, sent[-1])
+        self._progress.pop(key, None)
+        return message_key(self._key, last) if last else None
+
+    def _remember(self, key: str, done: int) -> None:
+        self._progress[key] = done
+        self._progress.move_to_end(key)
+        while len(self._progress) > 1024:
+            self._progress.popitem(last=False)
 
     async def _window_open(self, address: str) -> bool:
         last = (await self._window.get(address)).last_inbound_at
@@ -203,6 +220,11 @@ def _row(label: str, data: str) -> dict[str, str]:
     if len(label) <= ROW_TITLE:
         return {"id": data, "title": label}
     return {"id": data, "title": label[: ROW_TITLE - 1] + "…", "description": label[:72]}
+
+
+def _fingerprint(address: str, payload: dict[str, Any]) -> str:
+    blob = json.dumps([address, payload], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -106,15 +106,20 @@ class WhatsAppChannel:
                 raise NotSentYet
             return
         event = Inbound(**item)
-        await self.window.wrote(event.address, at=self.rt.clock.now())
-        await self._release(event)
+        await self._opened(event)
         await whatsapp_client.handle(self.rt, event)
 
-    async def _release(self, event: Inbound) -> None:
-        sender = Sender(CHANNEL, event.identity)
+    async def _opened(self, event: Inbound) -> None:
+        """The ASN wrote: the 24-hour window opens and replies held for them go out."""
+        now, sender = self.rt.clock.now(), Sender(CHANNEL, event.identity)
+        await self.window.wrote(event.address, at=now)
         async with self.rt.uow() as uow:
             client = await uow.clients.find(channel=sender.channel, external_id=sender.external_id)
-        if client is not None and await release_held(self.rt.svc.sessions, client_id=client.id):
+        if client is None:
+            return
+        if client.reply_address != event.address:  # e.g. a BSUID first, the number later
+            await self.window.wrote(client.reply_address, at=now)
+        if await release_held(self.rt.svc.sessions, client_id=client.id):
             self.rt.kick()
 
     def start(self) -> None:

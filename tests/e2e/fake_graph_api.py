@@ -55,9 +55,11 @@ class FakeGraphApi:
 
     # -- test side ---------------------------------------------------------------------
 
-    def fail_next(self, code: int, *, times: int = 1, kind: str | None = None) -> None:
-        """The next `times` sends (of message type `kind`, or any) get this Graph error."""
-        self._failures.append({"code": code, "times": times, "kind": kind})
+    def fail_next(
+        self, code: int, *, times: int = 1, kind: str | None = None, skip: int = 0
+    ) -> None:
+        """After `skip` good sends (of type `kind`, or any), the next `times` get this error."""
+        self._failures.append({"code": code, "times": times, "kind": kind, "skip": skip})
 
     def sent(self, to: str | None = None, *, kind: str | None = None) -> list[dict[str, Any]]:
         return [
@@ -143,6 +145,9 @@ class FakeGraphApi:
     def _take_failure(self, kind: str | None) -> int | None:
         for failure in self._failures:
             if failure["kind"] in (None, kind):
+                if failure["skip"] > 0:
+                    failure["skip"] -= 1
+                    return None
                 failure["times"] -= 1
                 if failure["times"] <= 0:
                     self._failures.remove(failure)

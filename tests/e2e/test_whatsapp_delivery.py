@@ -14,7 +14,7 @@ from tests.e2e.fake_graph_api import text_of
 from tests.e2e.test_whatsapp_journey import PHONE, consent, open_case
 from tests.e2e.web_conftest import counsellor
 from tests.e2e.whatsapp_conftest import WA, wa_fixture, wa_url  # noqa: F401
-from tests.e2e.whatsapp_payloads import envelope, status_value, text
+from tests.e2e.whatsapp_payloads import button_reply, envelope, list_reply, status_value, text
 
 
 async def claimed_case(wa: WA) -> tuple[str, str]:
@@ -113,3 +113,36 @@ async def test_a_failed_delivery_report_is_surfaced_on_the_outbox_row(wa: WA) ->
     assert (await wa.post(envelope(report))).status_code == 200
     await wa.idle()
     assert ("sent", "wa_131047", "failed") in await outbox_rows(wa)
+
+
+async def test_a_retry_continues_after_the_parts_already_delivered(wa: WA) -> None:
+    wa.sender.rate_limit_seconds = 0.5
+    wa.graph.fail_next(130429, kind="text", skip=1)
+    long_text = " ".join(f"KATA{n:04d}" for n in range(600))  # two WhatsApp messages
+    await wa.rt.reply(channel="whatsapp", address=f"to:{PHONE}", text=long_text)
+    await wa.graph.wait_for_sent(PHONE, contains="KATA0599")
+    parts = [c for c in wa.graph.calls if "KATA" in text_of(c["body"])]
+    assert [c["status"] for c in parts] == [200, 400, 200]
+    assert "KATA0000" in text_of(parts[0]["body"]) and "KATA0000" not in text_of(parts[2]["body"])
+
+
+async def test_an_asn_known_by_bsuid_then_by_number_gets_held_replies(wa: WA) -> None:
+    bsuid = "ID.9000000000000001"
+    await wa.write(None, text("halo"), user_id=bsuid)
+    await wa.graph.wait_for_sent(bsuid, kind="interactive")
+    await wa.write(None, button_reply("consent:yes:id"), user_id=bsuid)
+    await wa.graph.wait_for_sent(bsuid, contains="Silakan ceritakan")
+    await wa.write(None, text("Saya butuh teman bicara"), user_id=bsuid)
+    await wa.graph.wait_for_sent(bsuid, contains="Sepertinya ini tentang")
+    await wa.write(None, list_reply("cat:kesehatan_jiwa"), user_id=bsuid)
+    opened = await wa.graph.wait_for_sent(bsuid, contains="tercatat dengan kode")
+    code = opened[-1]["body"]["text"]["body"].split("kode ")[1].split(".")[0]
+    staff = await counsellor(wa)  # type: ignore[arg-type]
+    await claim_case(uow=wa.rt.uow(), staff_id=staff.id, case_code=code, clock=wa.rt.clock)
+
+    wa.clock.shift = timedelta(hours=30)
+    await reply(wa, staff.id, code, "KANARI-UNTUK-BSUID")
+    await wa.graph.wait_for_sent(bsuid, kind="template")
+    await wa.write(PHONE, text("Sekarang dengan nomor"), user_id=bsuid)  # the number appears
+    got = await wa.graph.wait_for_sent(bsuid, contains="KANARI-UNTUK-BSUID")
+    assert got[-1]["body"]["recipient"] == bsuid and "to" not in got[-1]["body"]
