@@ -25,6 +25,7 @@ from core.triage import Classification, Classifier, ClassifierUnavailable
 from core.usecases.intake import repage_unclaimed_crisis
 from core.usecases.reminders import remind_sla
 from handlers import admin_stats, staff_console, web_chat
+from handlers import whatsapp as whatsapp_channel
 from handlers.admin_manage import mount as mount_admin_manage
 from nlu.lexicon import CrisisLexicon
 from storage.outbox import OutboxStore
@@ -107,9 +108,15 @@ def create_app(
             store = OutboxStore(svc.sessions, svc.keyring)
             rt = Runtime(svc, CrisisLexicon(), classifier or make_classifier(settings), store)
             bots = telegram.build_bots(settings, rt, telegram.fsm_storage(settings, rt))
+            wa = app.state.whatsapp = whatsapp_channel.build(settings, rt)
             worker = OutboxWorker(
                 store=store,
-                senders={**telegram.senders_for(bots), **web_chat.senders(rt), **(senders or {})},
+                senders={
+                    **telegram.senders_for(bots),
+                    **web_chat.senders(rt),
+                    **whatsapp_channel.senders(wa),
+                    **(senders or {}),
+                },
                 clock=svc.clock,
                 max_attempts=settings.outbox_max_attempts,
                 lease_seconds=settings.outbox_lease_seconds,
@@ -118,12 +125,16 @@ def create_app(
             app.state.services, app.state.runtime = svc, rt
             app.state.bots = {b.kind: b for b in bots}
             tasks = background(svc, rt, worker)
+            if wa is not None:
+                wa.start()
             await telegram.start(bots, settings)
             log.info("sapa serve ready")
             try:
                 yield
             finally:
                 await telegram.stop(bots)
+                if wa is not None:
+                    await wa.stop()
                 for task in tasks:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -138,6 +149,7 @@ def create_app(
     staff_console.mount(app, settings)
     mount_admin_manage(app, settings)  # /admin/setup, /staff, /audit, /ops and /metrics
     admin_stats.mount(app)
+    whatsapp_channel.mount(app)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

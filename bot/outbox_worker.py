@@ -30,7 +30,7 @@ class OutboxStoreLike(Protocol):
     async def claim_batch(
         self, *, worker_id: str, now: Any, limit: int, lease_seconds: int, channels: Any
     ) -> list[Any]: ...
-    async def mark_sent(self, item_id: str, worker_id: str) -> None: ...
+    async def mark_sent(self, item_id: str, worker_id: str, *args: Any) -> None: ...
     async def mark_retry(self, item_id: str, *, at: Any, error_code: str) -> None: ...
     async def mark_dead(self, item_id: str, error_code: str) -> None: ...
 
@@ -111,7 +111,9 @@ class OutboxWorker:
             return
         await self.limiter.wait(item.channel, item.address)
         try:
-            await self.senders[item.channel].send(address=item.address, payload=item.payload)
+            sent_id = await self.senders[item.channel].send(
+                address=item.address, payload=item.payload
+            )
         except RetryLater as wait:
             await self._retry(item, wait.seconds, wait.code)
         except DeliveryFailed as failure:
@@ -120,7 +122,10 @@ class OutboxWorker:
             else:
                 await self._retry(item, backoff(item.attempts), failure.code)
         else:
-            await self.store.mark_sent(item.id, self.worker_id)
+            if isinstance(sent_id, str):  # the channel's message id, for its delivery reports
+                await self.store.mark_sent(item.id, self.worker_id, sent_id)
+            else:
+                await self.store.mark_sent(item.id, self.worker_id)
 
     async def _retry(self, item: OutboxItemLike, seconds: float, code: str) -> None:
         if item.attempts + 1 >= self.max_attempts:

@@ -55,6 +55,18 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     telegram_staff_bot_username: str | None = None
 
+    # WhatsApp Cloud API: the channel is off unless token, phone number id, app secret and
+    # verify token are all set. A reply due outside the 24-hour window waits for the ASN and
+    # the approved template below invites them to write again.
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_template: str = "sapa_balasan_konselor"
+    whatsapp_template_language: str = "id"
+
     @field_validator("stats_k")
     @classmethod
     def _k_floor(cls, value: int) -> int:

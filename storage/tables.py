@@ -204,9 +204,11 @@ outbox = Table(
     _at("lease_until"),
     Column("last_error", String(60), nullable=True),
     Column("external_id", String(80), nullable=True),  # the channel's message id, once sent
+    Column("delivery_status", String(12), nullable=True),  # WhatsApp: delivered, read, failed
     _at("created_at", nullable=False),
     _at("sent_at"),
     Index("ix_outbox_ready", "status", "next_attempt_at"),
+    Index("ix_outbox_external_id", "external_id"),
 )
 
 inbox = Table(
@@ -293,4 +295,27 @@ admin_settings = Table(
     Column("key", String(80), primary_key=True),
     Column("value", Text, nullable=False),
     _at("updated_at", nullable=False),
+)
+
+# WhatsApp webhook items waiting to be processed (the POST answers at once), each sealed under
+# a data key of its own that is destroyed once it is handled.
+whatsapp_pending = Table(
+    "whatsapp_pending",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("owner_id", String(ID), nullable=False, unique=True),
+    Column("payload_enc", LargeBinary, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    _at("received_at", nullable=False),
+    _at("claimed_until"),
+)
+
+# WhatsApp's 24-hour customer-service window: when an ASN last wrote, keyed by a blind index
+# of the reply address (a time is not personal content); when the template last invited them.
+whatsapp_window = Table(
+    "whatsapp_window",
+    metadata,
+    Column("address_index", String(64), primary_key=True),
+    _at("last_inbound_at"),
+    _at("invited_at"),
 )
