@@ -117,7 +117,8 @@ async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASS
     """Log in; return the CSRF token the pages carry."""
     response = await client.post("/staff/login", data={"username": username, "password": password})
     assert response.status_code == 303, response.text
-    page = await client.get("/staff/login", follow_redirects=True)
+    landing = response.headers["location"]
+    page = await client.get("/admin/audit" if landing == "/admin" else landing)
     return csrf_of(page.text)
 
 
