@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, insert, select
 
 from core.model import Role
-from core.usecases import setup, staff_admin
+from core.usecases import setup, setup_partners, staff_admin
 from storage.audit import verify_chain
 from storage.tables import (
     admin_settings,
@@ -18,14 +18,17 @@ from storage.tables import (
     audit_head,
     cases,
     invites,
+    partners,
     queues,
     staff,
 )
 from tests.integration.journey import Clock, whole_conversation
 from tests.integration.test_admin_oversight import an_admin
 
-TABLES = (staff, invites, queues, cases, admin_settings, audit_events)
+TABLES = (staff, invites, partners, queues, cases, admin_settings, audit_events)
 Change = Callable[..., Awaitable[object]]
+NAMES = ["value", "mapping", "create", "invite", "queues", "disable"]
+NAMES += ["partner", "queue", "rename", "remove"]
 
 
 async def snapshot(db) -> list[list[tuple]]:
@@ -53,10 +56,18 @@ def changes(admin: str, member: str, clock: Clock) -> dict[str, Change]:
             uow=uow, staff_id=member, queue_codes=["hukum"], **common
         ),
         "disable": lambda uow: staff_admin.disable_member(uow=uow, staff_id=member, **common),
+        "partner": lambda uow: setup_partners.add_partner(uow=uow, code="ump", name="U", **common),
+        "queue": lambda uow: setup_partners.add_queue(
+            uow=uow, code="baru", name="Q", partner_code="hukum", categories=["hukum"], **common
+        ),
+        "rename": lambda uow: setup_partners.rename_queue(
+            uow=uow, code="gizi", name="Gizi Sehat", **common
+        ),
+        "remove": lambda uow: setup_partners.remove_queue(uow=uow, code="hukum", **common),
     }
 
 
-@pytest.mark.parametrize("name", ["value", "mapping", "create", "invite", "queues", "disable"])
+@pytest.mark.parametrize("name", NAMES)
 async def test_a_failing_audit_write_rolls_the_change_back(db, name: str) -> None:
     clock = Clock()
     journey = await whole_conversation(db, clock)  # the member has a case in work
@@ -75,7 +86,7 @@ async def test_a_failing_audit_write_rolls_the_change_back(db, name: str) -> Non
     assert (await verify_chain(db.sessions, db.keyring.audit_key)).ok
 
 
-@pytest.mark.parametrize("name", ["value", "mapping", "create", "invite", "queues", "disable"])
+@pytest.mark.parametrize("name", NAMES)
 async def test_the_change_and_its_event_commit_together(db, name: str) -> None:
     clock = Clock()
     journey = await whole_conversation(db, clock)
