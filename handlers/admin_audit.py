@@ -1,7 +1,8 @@
 """`/admin/audit`: who read which case code, when and why; chain status; CSV for the DPO.
 
 Admins see every event, supervisors those on their partner's cases, counsellors nothing.
-Only metadata is shown: a display name, an action, a case code, the stated purpose, a time.
+Only metadata is shown: a display name, an action, a case code, the purpose chosen from a
+fixed list (never free text), a time.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from core import catalogue
+from core.purposes import READ_ACTION, purpose_label_key
 from core.usecases import oversight
 from handlers.admin_kit import layout, overseer, run, t, table, when
 from handlers.staff_console_html import h
@@ -47,7 +50,7 @@ async def audit_page(request: Request) -> Response:
         else t("oversight.chain_broken", seq=check.first_bad_seq, reason=check.reason)
     )
     rows = [
-        (when(r.at), h(r.who), h(r.action), h(r.case_code or "-"), h(r.purpose or "-"))
+        (when(r.at), h(r.who), h(r.action), h(r.case_code or "-"), h(_purpose(r) or "-"))
         for r in trail.rows
     ]
     body = (
@@ -60,6 +63,13 @@ async def audit_page(request: Request) -> Response:
         + table(HEADS, rows)
     )
     return layout(who, "/admin/audit", body)
+
+
+def _purpose(row: oversight.TrailRow) -> str:
+    """A read's purpose code as its label; other events' detail (setup, members) as is."""
+    if row.action == READ_ACTION and row.purpose:
+        return catalogue.text(purpose_label_key(row.purpose), "id")
+    return row.purpose or ""
 
 
 def _filter(trail: oversight.Trail, actor: str | None) -> str:
@@ -85,9 +95,10 @@ async def audit_csv(request: Request) -> Response:
     trail = await _trail(who, _actor(request))
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["at_utc", "staff", "action", "case_code", "purpose"])
+    writer.writerow(["at_utc", "staff", "action", "case_code", "purpose", "purpose_text"])
     for r in trail.rows:
         row = [r.at.isoformat(), r.who, r.action, r.case_code or "", r.purpose or ""]
+        row.append(_purpose(r) if r.action == READ_ACTION else "")
         writer.writerow([_cell(v) for v in row])
     headers = {"content-disposition": 'attachment; filename="sapa-audit.csv"'}
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)

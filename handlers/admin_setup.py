@@ -14,11 +14,13 @@ from bot.setup_overrides import apply_saved
 from core.policy import ServicePolicy
 from core.triage import CASE_CATEGORIES
 from core.usecases import setup
+from handlers import admin_partners
 from handlers.admin_kit import admin, admin_posted, layout, run, t, table
 from handlers.staff_console_html import button, form, h, hidden
 
 router = APIRouter(prefix="/admin/setup", include_in_schema=False)
 HEADS = ("oversight.col_queue", "oversight.col_partner", "oversight.col_categories")
+HEADS += ("oversight.col_action_staff",)
 FIELDS = ("retention_days", "stats_k", "opens", "closes", "holidays", "emergency_contacts")
 
 
@@ -33,6 +35,7 @@ async def setup_page(request: Request) -> Response:
             + (f" · {t('oversight.general_desk')}" if q.general_desk else ""),
             h(partners.get(q.partner_id, "-")),
             ", ".join(t(f"category.{c.value}") for c in q.categories) or "-",
+            admin_partners.queue_actions(q, who.csrf),
         )
         for q in view.queues
     ]
@@ -41,7 +44,9 @@ async def setup_page(request: Request) -> Response:
         f"<h1>{t('oversight.setup_heading')}</h1>"
         f"<h2>{t('oversight.mapping_heading')}</h2>"
         + table(HEADS, rows)
+        + admin_partners.add_queue_form(view.partners, who.csrf)
         + _mapping_form(view, who.csrf)
+        + admin_partners.partners_section(view.partners, who.csrf)
         + "".join(
             _value_form(key, _current(key, view.values, who.rt.svc.settings), who.csrf)
             for key in FIELDS
@@ -122,3 +127,6 @@ async def value(request: Request) -> Response:
     await run(who, call)
     await apply_saved(who.rt.svc)  # this worker at once; other workers on their next start
     return RedirectResponse("/admin/setup?done=1", status_code=303)
+
+
+router.include_router(admin_partners.router)  # partners and queues

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from bot.runtime import Runtime
 from bot.settings import Settings
+from core.model import Role
 from core.usecases import staffing
 from handlers import staff_console_cases
 from handlers import staff_console_html as view
@@ -39,10 +40,21 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 @router.get("/login")
 async def login_form(request: Request) -> Response:
     try:
-        await signed_in(request)
+        who = await signed_in(request)
     except Stop:
         return html(view.login_page())
-    return RedirectResponse("/staff", status_code=303)
+    return RedirectResponse(landing(who.staff.role), status_code=303)
+
+
+def landing(role: Role) -> str:
+    """Admins land on their statistics page (/staff has nothing for them); staff on the queue."""
+    return "/admin" if role is Role.ADMIN else "/staff"
+
+
+async def _landing_after(rt: Runtime, token: str) -> str:
+    found = await auth_of(rt).session(token, rt.clock.now())
+    staff = await staffing.staff_member(uow=rt.uow(), staff_id=found.staff_id) if found else None
+    return landing(staff.role) if staff is not None else "/staff"
 
 
 @router.post("/login")
@@ -58,7 +70,7 @@ async def login(request: Request) -> Response:
     opened = await auth_of(rt).login(username, form.get("password", ""), rt.clock.now())
     if opened is None:
         return html(view.login_page(view.t("console.login_failed"), username), 401)
-    response = RedirectResponse("/staff", status_code=303)
+    response = RedirectResponse(await _landing_after(rt, opened.session_token), status_code=303)
     secure = request.url.scheme == "https" or (settings.public_url or "").startswith("https")
     response.set_cookie(
         COOKIE,

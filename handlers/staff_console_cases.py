@@ -1,7 +1,8 @@
 """The case pages of the staff console: claim, audited reading, reply, note, transfer, resolve.
 
-Reading a transcript always asks for a purpose first: no log, no read. After a reply or a
-note the page reads the transcript again with the same purpose, and that read is logged too.
+Reading a transcript always asks for a purpose first (a code from a fixed list, never free
+text): no log, no read. After a reply or a note the page reads the transcript again with the
+same purpose, and that read is logged too.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from core import catalogue
 from core.errors import DomainError
 from core.usecases import casework, staffing
 from handlers import staff_console_html as view
@@ -30,6 +30,7 @@ from handlers.staff_console_session import (
 from handlers.staff_console_web import Stop, html
 
 router = APIRouter(prefix="/staff/cases", include_in_schema=False)
+DEFAULT_PURPOSE = "respond"  # after a reply or a note the counsellor is responding
 
 
 @router.post("/{code}/claim")
@@ -88,7 +89,7 @@ async def reply(code: str, request: Request) -> Response:
         text=form.get("text"),
         clock=who.rt.clock,
     )
-    purpose = form.get("purpose") or catalogue.text("console.purpose_default", "id")
+    purpose = form.get("purpose") or DEFAULT_PURPOSE
     return await attempt(who, call, case_url(code, purpose=purpose, done="sent", code=code))
 
 
@@ -103,7 +104,7 @@ async def note(code: str, request: Request) -> Response:
         text=form.get("text"),
         clock=who.rt.clock,
     )
-    purpose = form.get("purpose") or catalogue.text("console.purpose_default", "id")
+    purpose = form.get("purpose") or DEFAULT_PURPOSE
     return await attempt(who, call, case_url(code, purpose=purpose, done="noted", code=code))
 
 

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from core import catalogue
 from core.model import Direction, Queue, Staff
 from core.policy import WIB
+from core.purposes import READ_PURPOSES, purpose_label_key
 from core.usecases.casework import QueueItem, TranscriptLine
 
 
@@ -166,17 +167,26 @@ def purpose_form(code: str, item: QueueItem | None, staff: Staff, csrf: str) -> 
     return (
         f"{claim}<p>{t('console.purpose_explain')}</p>"
         f'<form method="get" action="{h(link)}" class="stack">'
-        f'<label>{t("console.purpose_label")}<input name="purpose" required maxlength="200" '
-        f'value="{t("console.purpose_default")}"></label>'
+        f'<label>{t("console.purpose_label")}<select name="purpose" required>'
+        f"{purpose_options()}</select></label>"
         f"{button(t('console.read_button'))}</form>"
     )
+
+
+def purpose_options() -> str:
+    return "".join(f'<option value="{c}">{t("purpose." + c)}</option>' for c in READ_PURPOSES)
+
+
+def purpose_text(code: str) -> str:
+    """The label of a purpose code, unescaped (t() escapes it where it goes in)."""
+    return catalogue.text(purpose_label_key(code), "id")
 
 
 def transcript(code: str, purpose: str, lines: Iterable[TranscriptLine]) -> str:
     items = "".join(_line(line) for line in lines)
     again = f"/staff/cases/{quote(code)}?purpose={quote(purpose)}"
     return (
-        f"<h2>{t('console.transcript_heading', code=code, purpose=purpose)}</h2>"
+        f"<h2>{t('console.transcript_heading', code=code, purpose=purpose_text(purpose))}</h2>"
         f'<ol class="transcript">{items}</ol>'
         f'<p><a href="{h(again)}">{t("console.reload")}</a></p>'
     )

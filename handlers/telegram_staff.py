@@ -16,6 +16,7 @@ from bot.runtime import Runtime
 from core import catalogue
 from core.errors import DomainError
 from core.model import Button, Staff
+from core.purposes import READ_PURPOSES
 from core.usecases import casework, staffing
 from handlers.routes import Routes
 
@@ -230,18 +231,20 @@ async def claim_button(
 async def read(message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str) -> None:
     code, _, purpose = args.partition(" ")
     if not code:
-        await say(rt, message, t("staffbot.usage", usage="/transkrip KODE alasan"))
+        await say(rt, message, t("staffbot.usage", usage="/transkrip KODE TUJUAN"))
+        return
+    choices = t("staffbot.purposes", code=code.upper(), choices=_purpose_choices())
+    if not purpose.strip():
+        await say(rt, message, choices)
         return
     try:
         lines = await casework.read_transcript(
-            uow=rt.uow(),
-            staff_id=staff.id,
-            case_code=code,
-            clock=rt.clock,
-            purpose=purpose.strip() or "penanganan kasus",
+            uow=rt.uow(), staff_id=staff.id, case_code=code, clock=rt.clock, purpose=purpose
         )
     except DomainError as error:
         await say(rt, message, catalogue.text(str(error), "id", **error.values))
+        if str(error) == "error.bad_purpose":
+            await say(rt, message, choices)
         return
     rendered = [t("staffbot.transcript_header", code=code.upper())] + [
         f"[{line.at:%d/%m %H:%M}] {line.author}: {line.body}" for line in lines
@@ -253,6 +256,10 @@ async def read(message: Message, rt: Runtime, staff: Staff, state: FSMContext, a
             chunk = ""
         chunk += line[:CHUNK] + "\n"
     await say(rt, message, chunk)
+
+
+def _purpose_choices() -> str:
+    return "\n".join(f"{code} - {t('purpose.' + code)}" for code in READ_PURPOSES)
 
 
 @command("balas", "reply")

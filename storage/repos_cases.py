@@ -312,6 +312,26 @@ class SqlPartnerRepository:
         row = (await self._s.execute(select(queues).where(queues.c.code == code))).first()
         return None if row is None else _queue(row)
 
+    async def update_partner(self, partner: Partner) -> None:
+        await self._s.execute(
+            update(partners)
+            .where(partners.c.id == partner.id)
+            .values(code=partner.code, name=partner.name)
+        )
+
+    async def count_cases(self, *, queue_id: str, statuses: Sequence[CaseStatus]) -> int:
+        query = select(func.count()).where(
+            cases.c.queue_id == queue_id, cases.c.status.in_([s.value for s in statuses])
+        )
+        return int(await self._s.scalar(query) or 0)
+
+    async def remove_queue(self, queue_id: str) -> None:
+        """Cases it held before keep their history without it (the foreign key)."""
+        await self._s.execute(
+            update(cases).where(cases.c.queue_id == queue_id).values(queue_id=None)
+        )
+        await self._s.execute(delete(queues).where(queues.c.id == queue_id))
+
 
 def _queue_values(queue: Queue) -> dict[str, Any]:
     return {

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.model import Partner, Queue, new_id
 from core.triage import CASE_CATEGORIES, Category
 from storage.repos_cases import SqlPartnerRepository
-from storage.setup_store import MAPPING_MANAGED, SqlSetupStore
+from storage.setup_store import MAPPING_MANAGED, NAMES_MANAGED, QUEUES_REMOVED, SqlSetupStore
 
 
 class PartnersFileError(Exception):
@@ -50,9 +50,16 @@ async def seed_partners(sessions: async_sessionmaker[AsyncSession], path: Path) 
                 await repo.add_partner(partner)
                 by_code[partner.code] = partner
         # Once an admin has changed the mapping at /admin/setup, the database keeps it.
-        managed = bool(await SqlSetupStore(session).get(MAPPING_MANAGED))
+        store = SqlSetupStore(session)
+        managed = bool(await store.get(MAPPING_MANAGED))
+        removed = set(await store.get(QUEUES_REMOVED) or [])  # an admin removed these
+        keep_names = bool(await store.get(NAMES_MANAGED))  # an admin renamed queues
         for entry in document["queues"]:
-            await _upsert_queue(repo, entry, by_code, path, keep_categories=managed)
+            if str(entry["code"]) in removed:
+                continue
+            await _upsert_queue(
+                repo, entry, by_code, path, keep_categories=managed, keep_name=keep_names
+            )
 
 
 async def _upsert_queue(
@@ -62,6 +69,7 @@ async def _upsert_queue(
     path: Path,
     *,
     keep_categories: bool = False,
+    keep_name: bool = False,
 ) -> None:
     partner = partners.get(entry.get("partner", ""))
     if partner is None:
@@ -70,7 +78,7 @@ async def _upsert_queue(
     queue = Queue(
         id=existing.id if existing else new_id(),
         code=str(entry["code"]),
-        name=str(entry["name"]),
+        name=existing.name if existing and keep_name else str(entry["name"]),
         partner_id=partner.id,
         categories=existing.categories
         if existing and keep_categories

@@ -13,6 +13,8 @@ from storage.tables import admin_settings
 
 MAPPING_MANAGED = "mapping.managed"  # set once an admin changed the category mapping
 LAST_PURGE = "ops.last_purge"
+NAMES_MANAGED = "names.managed"  # set once an admin renamed a partner or a queue
+QUEUES_REMOVED = "queues.removed"  # queue codes an admin removed
 
 
 class SqlSetupStore:

@@ -16,6 +16,7 @@ from core.model import (
     Staff,
 )
 from core.ports import Clock, UnitOfWork
+from core.purposes import read_purpose
 from core.triage import Category
 from core.usecases.common import (
     append_message,
@@ -98,7 +99,11 @@ async def claim_case(*, uow: UnitOfWork, staff_id: str, case_code: str, clock: C
 async def read_transcript(
     *, uow: UnitOfWork, staff_id: str, case_code: str, purpose: str, clock: Clock
 ) -> Sequence[TranscriptLine]:
-    """No log, no read: the audit event is written in the same transaction as the read."""
+    """No log, no read: the audit event is written in the same transaction as the read.
+
+    The purpose is a code from READ_PURPOSES; anything else is refused before the read.
+    """
+    code = read_purpose(purpose)
     async with uow:
         staff = await require_staff(uow, staff_id)
         case = await require_case(uow, case_code)
@@ -109,7 +114,7 @@ async def read_transcript(
                 actor_id=staff.id,
                 action="transcript.read",
                 case_code=case.code,
-                purpose=clean_text(purpose)[:200],
+                purpose=code,
                 at=clock.now(),
             )
         )

@@ -9,6 +9,7 @@ from core.errors import InvalidInput, NotFound
 from core.model import CaseStatus, Direction, Feedback, new_id
 from core.policy import ServicePolicy
 from core.ports import Clock, UnitOfWork
+from core.purposes import READ_ACTION, purpose_label_key, shown_purpose
 from core.usecases.common import Sender, rating_buttons, require_client, to_client
 
 MAX_COMMENT_CHARS = 1000
@@ -123,7 +124,7 @@ async def export_client_data(*, uow: UnitOfWork, sender: Sender) -> ClientExport
                         {
                             "at": e.at.isoformat(),
                             "action": e.action,
-                            "purpose": e.purpose,
+                            "purpose": _purpose(e.action, e.purpose, client.locale),
                             "by": await _reader(uow, e.actor_id),
                         }
                         for e in reads
@@ -140,6 +141,14 @@ async def export_client_data(*, uow: UnitOfWork, sender: Sender) -> ClientExport
         client.locale,
         cases,
     )
+
+
+def _purpose(action: str, purpose: str | None, locale: str) -> str | None:
+    """A read's purpose as a sentence in the ASN's language (other events as recorded)."""
+    shown = shown_purpose(action, purpose)
+    if action != READ_ACTION or shown is None:
+        return shown
+    return catalogue.text(purpose_label_key(shown), locale)
 
 
 async def _reader(uow: UnitOfWork, staff_id: str) -> str:

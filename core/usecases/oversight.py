@@ -9,6 +9,7 @@ from datetime import datetime
 from core.errors import NotAllowed
 from core.model import AuditEvent, Role, Staff
 from core.ports import UnitOfWork
+from core.purposes import shown_purpose
 from core.usecases.common import require_staff, visible_queue_ids
 
 TRAIL_LIMIT = 500
@@ -67,4 +68,5 @@ async def _of_own_partner(
 
 def _row(event: AuditEvent, names: dict[str, str]) -> TrailRow:
     who = names.get(event.actor_id, "-")
-    return TrailRow(who, event.action, event.case_code, event.purpose, event.at)
+    purpose = shown_purpose(event.action, event.purpose)
+    return TrailRow(who, event.action, event.case_code, purpose, event.at)

@@ -1,7 +1,7 @@
 """Staff management by a BKPSDM admin: create, invite, queues, disable; each step audited.
 
 The audit events (`member.*`) name the member and what changed (role, queue codes),
-never case content.
+never case content, and are written in the same transaction as the change: no log, no change.
 """
 
 from __future__ import annotations
@@ -81,13 +81,13 @@ async def create_member(
     """A console member; the caller adds the login (username and first password)."""
     name = checked_name(display_name)
     async with uow:
-        await require_admin(uow, admin_id)
-    member = await staffing.add_staff(
-        uow=uow, display_name=name, role=role, queue_codes=queue_codes, clock=clock
-    )
-    await _audited(
-        uow, admin_id, "member.created", f"{name}: {role.value} {_codes(queue_codes)}", clock
-    )
+        admin = await require_admin(uow, admin_id)
+        member = await staffing.add_staff_in(
+            uow, display_name=name, role=role, queue_codes=queue_codes, clock=clock
+        )
+        what = f"{name}: {role.value} {_codes(queue_codes)}"
+        await _audit(uow, admin, "member.created", what, clock)
+        await uow.commit()
     return member
 
 
@@ -95,9 +95,13 @@ async def invite_member(
     *, uow: UnitOfWork, admin_id: str, role: Role, queue_codes: Sequence[str], clock: Clock
 ) -> staffing.IssuedInvite:
     async with uow:
-        await require_admin(uow, admin_id)
-    issued = await staffing.create_invite(uow=uow, role=role, queue_codes=queue_codes, clock=clock)
-    await _audited(uow, admin_id, "member.invited", f"{role.value} {_codes(queue_codes)}", clock)
+        admin = await require_admin(uow, admin_id)
+        issued = await staffing.issue_invite_in(
+            uow, role=role, queue_codes=queue_codes, clock=clock
+        )
+        what = f"{role.value} {_codes(queue_codes)}"
+        await _audit(uow, admin, "member.invited", what, clock)
+        await uow.commit()
     return issued
 
 
@@ -124,11 +128,12 @@ async def assign_queues(
 async def disable_member(*, uow: UnitOfWork, admin_id: str, staff_id: str, clock: Clock) -> None:
     """Revoked at once (sessions stop working; cases in work go back to their queue)."""
     async with uow:
-        await require_admin(uow, admin_id)
+        admin = await require_admin(uow, admin_id)
         if staff_id == admin_id:
             raise InvalidInput("oversight.not_yourself")
-    member = await staffing.revoke_staff(uow=uow, staff_id=staff_id)
-    await _audited(uow, admin_id, "member.disabled", member.display_name, clock)
+        member = await staffing.revoke_in(uow, staff_id=staff_id)
+        await _audit(uow, admin, "member.disabled", member.display_name, clock)
+        await uow.commit()
 
 
 async def password_reset(*, uow: UnitOfWork, admin_id: str, staff_id: str, clock: Clock) -> Staff:
@@ -141,13 +146,6 @@ async def password_reset(*, uow: UnitOfWork, admin_id: str, staff_id: str, clock
         await _audit(uow, admin, "member.password_reset", member.display_name, clock)
         await uow.commit()
     return member
-
-
-async def _audited(uow: UnitOfWork, admin_id: str, action: str, what: str, clock: Clock) -> None:
-    async with uow:
-        admin = await require_admin(uow, admin_id)
-        await _audit(uow, admin, action, what, clock)
-        await uow.commit()
 
 
 def _codes(queue_codes: Sequence[str]) -> str:

@@ -27,24 +27,36 @@ class IssuedInvite:
 async def create_invite(
     *, uow: UnitOfWork, role: Role, queue_codes: Sequence[str], clock: Clock
 ) -> IssuedInvite:
-    code = "".join(secrets.choice(_INVITE_ALPHABET) for _ in range(12))
     async with uow:
-        queue_ids = []
-        for queue_code in queue_codes:
-            queue = await uow.partners.queue_by_code(queue_code)
-            if queue is None:
-                raise NotFound(f"Unknown queue '{queue_code}'.")
-            queue_ids.append(queue.id)
-        invite = Invite(
-            id=new_id(),
-            role=role,
-            queue_ids=tuple(queue_ids),
-            expires_at=clock.now() + INVITE_LIFETIME,
-            created_at=clock.now(),
-        )
-        await uow.invites.add(invite, code=code)
+        issued = await issue_invite_in(uow, role=role, queue_codes=queue_codes, clock=clock)
         await uow.commit()
+    return issued
+
+
+async def issue_invite_in(
+    uow: UnitOfWork, *, role: Role, queue_codes: Sequence[str], clock: Clock
+) -> IssuedInvite:
+    """The invite, inside the caller's open transaction (the caller commits)."""
+    code = "".join(secrets.choice(_INVITE_ALPHABET) for _ in range(12))
+    invite = Invite(
+        id=new_id(),
+        role=role,
+        queue_ids=await _queue_ids(uow, queue_codes),
+        expires_at=clock.now() + INVITE_LIFETIME,
+        created_at=clock.now(),
+    )
+    await uow.invites.add(invite, code=code)
     return IssuedInvite(code, role, tuple(queue_codes), invite.expires_at.isoformat())
+
+
+async def _queue_ids(uow: UnitOfWork, queue_codes: Sequence[str]) -> tuple[str, ...]:
+    queue_ids = []
+    for queue_code in queue_codes:
+        queue = await uow.partners.queue_by_code(queue_code)
+        if queue is None:
+            raise NotFound(f"Unknown queue '{queue_code}'.")
+        queue_ids.append(queue.id)
+    return tuple(queue_ids)
 
 
 async def redeem_invite(
@@ -81,13 +93,19 @@ async def redeem_invite(
 
 async def revoke_staff(*, uow: UnitOfWork, staff_id: str) -> Staff:
     async with uow:
-        staff = await uow.staff.get(staff_id)
-        if staff is None:
-            raise NotFound(f"No staff member '{staff_id}'.")
-        staff.active, staff.on_duty = False, False
-        await uow.staff.update(staff)
-        await _requeue_cases_of(uow, staff)
+        staff = await revoke_in(uow, staff_id=staff_id)
         await uow.commit()
+    return staff
+
+
+async def revoke_in(uow: UnitOfWork, *, staff_id: str) -> Staff:
+    """The revocation, inside the caller's open transaction (the caller commits)."""
+    staff = await uow.staff.get(staff_id)
+    if staff is None:
+        raise NotFound(f"No staff member '{staff_id}'.")
+    staff.active, staff.on_duty = False, False
+    await uow.staff.update(staff)
+    await _requeue_cases_of(uow, staff)
     return staff
 
 
@@ -128,23 +146,27 @@ async def add_staff(
 ) -> Staff:
     """A staff member of the web console, created directly by an operator (no invite)."""
     async with uow:
-        queue_ids = []
-        for queue_code in queue_codes:
-            queue = await uow.partners.queue_by_code(queue_code)
-            if queue is None:
-                raise NotFound(f"Unknown queue '{queue_code}'.")
-            queue_ids.append(queue.id)
-        staff = Staff(
-            id=new_id(),
-            display_name=display_name.strip()[:60] or "Konselor",
-            role=role,
-            queue_ids=tuple(queue_ids),
-            on_duty=False,
-            active=True,
-            created_at=clock.now(),
+        staff = await add_staff_in(
+            uow, display_name=display_name, role=role, queue_codes=queue_codes, clock=clock
         )
-        await uow.staff.add(staff)
         await uow.commit()
+    return staff
+
+
+async def add_staff_in(
+    uow: UnitOfWork, *, display_name: str, role: Role, queue_codes: Sequence[str], clock: Clock
+) -> Staff:
+    """The new member, inside the caller's open transaction (the caller commits)."""
+    staff = Staff(
+        id=new_id(),
+        display_name=display_name.strip()[:60] or "Konselor",
+        role=role,
+        queue_ids=await _queue_ids(uow, queue_codes),
+        on_duty=False,
+        active=True,
+        created_at=clock.now(),
+    )
+    await uow.staff.add(staff)
     return staff
 
 

@@ -76,7 +76,7 @@ async def log_in(served: Served, username: str) -> Page:
     await page.get_by_label("Nama pengguna").fill(username)
     await page.get_by_label("Kata sandi").fill(PASSWORD)
     await page.get_by_role("button", name="Masuk").click()
-    await page.wait_for_url(served.base + "/staff")
+    await page.wait_for_url(served.base + ("/admin" if username == "admin" else "/staff"))
     return page
 
 
@@ -88,7 +88,7 @@ async def shot(page: Page, name: str) -> None:
 async def counsellor_reads(served: Served, code: str) -> Page:
     page = await log_in(served, "dewi")
     await page.locator(f'tr[data-code="{code}"]').get_by_role("button", name="Ambil").click()
-    await page.get_by_label("Tujuan membaca").fill("asesmen awal")
+    await page.get_by_label("Tujuan membaca").select_option("review")
     await page.get_by_role("button", name="Baca percakapan").click()
     await pw_expect(page.locator("ol.transcript")).to_contain_text(CANARY)
     return page
@@ -136,7 +136,7 @@ async def test_an_admin_invites_remaps_reads_the_trail_and_sees_operations(
     await admin.get_by_role("button", name="Tampilkan").click()
     row = admin.locator("tbody tr", has_text=code)
     await pw_expect(row).to_contain_text("Dewi")
-    await pw_expect(row).to_contain_text("asesmen awal")
+    await pw_expect(row).to_contain_text("meninjau kasus sebelum menjawab")
     await pw_expect(admin.locator("main")).not_to_contain_text("mapping keluarga")  # Dewi only
     await shot(admin, "audit")
 
@@ -147,7 +147,7 @@ async def test_an_admin_invites_remaps_reads_the_trail_and_sees_operations(
     for page in (admin, hadi):
         assert CANARY not in await page.content()
 
-    await admin.goto(served.base + f"/staff/cases/{code}?purpose=audit")
+    await admin.goto(served.base + f"/staff/cases/{code}?purpose=supervision")
     await pw_expect(admin.locator(".error")).to_contain_text("tidak dapat melihat isi kasus")
     assert CANARY not in await admin.content()
     for path in ("/admin/audit", "/admin/staff", "/admin/setup", "/admin/ops"):

@@ -90,7 +90,7 @@ async def test_an_admin_gets_403_on_transcript_urls_and_reads_nothing(console: C
     code = await console.open_case("asn-2", f"{CANARY} rahasia")
     async with console.browser() as web:
         csrf = await sign_in(web, "admin")
-        for path in (f"/staff/cases/{code}", f"/staff/cases/{code}?purpose=audit", "/staff"):
+        for path in (f"/staff/cases/{code}", f"/staff/cases/{code}?purpose=supervision", "/staff"):
             page = await web.get(path)
             assert page.status_code == 403 and CANARY not in page.text, path
         claim = await web.post(f"/staff/cases/{code}/claim", data={"csrf": csrf})
@@ -115,20 +115,22 @@ async def test_the_audit_trail_names_reader_case_and_purpose_and_exports_csv(
     await console.member("sri", Role.SUPERVISOR, "psikologi", name="Sri")
     await console.member("hadi", Role.SUPERVISOR, "hukum", name="Hadi")
     async with console.browser() as counsellor:
-        code = await read_case(console, counsellor, "asesmen awal")
+        code = await read_case(console, counsellor, "review")
     async with console.browser() as web:
         await sign_in(web, "admin")
         page = await web.get("/admin/audit")
         assert page.status_code == 200 and "Rantai audit utuh (1 kejadian" in page.text
-        assert code in page.text and "asesmen awal" in page.text and "Dewi" in page.text
+        assert code in page.text and "Dewi" in page.text
+        assert "meninjau kasus sebelum menjawab" in page.text
         assert CANARY not in page.text
         assert code in (await web.get("/admin/audit", params={"staff": dewi})).text
         assert code not in (await web.get("/admin/audit", params={"staff": gita})).text
         exported = await web.get("/admin/audit/export.csv", params={"staff": dewi})
         assert exported.headers["content-type"].startswith("text/csv")
         rows = list(csv.reader(io.StringIO(exported.text)))
-        assert rows[0] == ["at_utc", "staff", "action", "case_code", "purpose"]
-        assert rows[1][1:] == ["Dewi", "transcript.read", code, "asesmen awal"]
+        assert rows[0] == ["at_utc", "staff", "action", "case_code", "purpose", "purpose_text"]
+        label = "meninjau kasus sebelum menjawab"
+        assert rows[1][1:] == ["Dewi", "transcript.read", code, "review", label]
         assert CANARY not in exported.text
     for supervisor, sees in (("sri", True), ("hadi", False)):
         async with console.browser() as web:
@@ -137,21 +139,21 @@ async def test_the_audit_trail_names_reader_case_and_purpose_and_exports_csv(
             assert (await web.get("/admin/ops")).status_code == 403
 
 
-async def test_a_formula_in_a_purpose_is_defused_in_the_csv(console: Console) -> None:
+async def test_a_formula_in_a_display_name_is_defused_in_the_csv(console: Console) -> None:
     await console.member("admin", Role.ADMIN, name="Admin BKPSDM")
-    await console.member("dewi", Role.COUNSELLOR, "psikologi")
+    await console.member("dewi", Role.COUNSELLOR, "psikologi", name="=HYPERLINK(1)")
     async with console.browser() as counsellor:
-        await read_case(console, counsellor, "=HYPERLINK(1)")
+        await read_case(console, counsellor, "respond")
     async with console.browser() as web:
         await sign_in(web, "admin")
         rows = list(csv.reader(io.StringIO((await web.get("/admin/audit/export.csv")).text)))
-        assert rows[1][4] == "'=HYPERLINK(1)"
+        assert rows[1][1:5] == ["'=HYPERLINK(1)", "transcript.read", rows[1][3], "respond"]
 
 
 async def test_metrics_need_the_token_parse_and_name_nobody(console: Console) -> None:
     await console.member("dewi", Role.COUNSELLOR, "psikologi", name=f"Dewi {CANARY}")
     async with console.browser() as counsellor:
-        code = await read_case(console, counsellor, "asesmen awal")
+        code = await read_case(console, counsellor, "respond")
     await console.open_case("asn-9", f"{CANARY} kedua", "gizi")
     async with console.browser() as web:
         assert (await web.get("/metrics")).status_code == 403

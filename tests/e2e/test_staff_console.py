@@ -117,7 +117,8 @@ async def sign_in(client: httpx.AsyncClient, username: str, password: str = PASS
     """Log in; return the CSRF token the pages carry."""
     response = await client.post("/staff/login", data={"username": username, "password": password})
     assert response.status_code == 303, response.text
-    page = await client.get("/staff/login", follow_redirects=True)
+    landing = response.headers["location"]
+    page = await client.get("/admin/audit" if landing == "/admin" else landing)
     return csrf_of(page.text)
 
 
@@ -144,19 +145,19 @@ async def test_a_counsellor_handles_a_case_from_queue_to_resolution(console: Con
         asked = await web.get(f"/staff/cases/{code}")
         assert "Tujuan membaca" in asked.text and "Saya sulit tidur" not in asked.text
         audits = await console.count(audit_events)
-        read = await web.get(f"/staff/cases/{code}", params={"purpose": "asesmen awal"})
+        read = await web.get(f"/staff/cases/{code}", params={"purpose": "review"})
         assert "Saya sulit tidur dan cemas terus" in read.text
         assert await console.count(audit_events) == audits + 1
         async with console.rt.uow() as uow:
             events = await uow.audit.for_case(code)
-        assert [(e.action, e.purpose) for e in events][-1] == ("transcript.read", "asesmen awal")
+        assert [(e.action, e.purpose) for e in events][-1] == ("transcript.read", "review")
 
         sent = await web.post(
             f"/staff/cases/{code}/reply",
-            data={"csrf": csrf, "text": "Halo, saya Dewi.", "purpose": "asesmen awal"},
+            data={"csrf": csrf, "text": "Halo, saya Dewi.", "purpose": "review"},
         )
         assert sent.status_code == 303
-        assert "purpose=asesmen+awal" in sent.headers["location"]
+        assert "purpose=review" in sent.headers["location"]
         reply = await console.inbox.wait_for("Halo, saya Dewi.")
         assert reply.startswith("Konselor Dewi (Psikologi):")
 
@@ -164,7 +165,7 @@ async def test_a_counsellor_handles_a_case_from_queue_to_resolution(console: Con
             f"/staff/cases/{code}/note", data={"csrf": csrf, "text": "Perlu tindak lanjut"}
         )
         assert noted.status_code == 303
-        page = await web.get(f"/staff/cases/{code}", params={"purpose": "asesmen awal"})
+        page = await web.get(f"/staff/cases/{code}", params={"purpose": "respond"})
         assert "Perlu tindak lanjut" in page.text and "catatan internal" in page.text
         assert not any("Perlu tindak lanjut" in text for _, text in console.inbox.got)
 
@@ -241,7 +242,7 @@ async def test_a_counsellor_of_another_queue_neither_sees_nor_claims(console: Co
         assert code not in (await web.get("/staff")).text
         refused = await web.post(f"/staff/cases/{code}/claim", data={"csrf": csrf})
         assert refused.status_code == 403 and "tidak berwenang" in refused.text
-        read = await web.get(f"/staff/cases/{code}", params={"purpose": "ingin tahu"})
+        read = await web.get(f"/staff/cases/{code}", params={"purpose": "respond"})
         assert read.status_code == 403 and "Saya cemas" not in read.text
     assert "Gita" not in str(console.inbox.got)
 
@@ -254,7 +255,7 @@ async def test_an_admin_gets_no_case_content_anywhere(console: Console) -> None:
     async with console.browser() as web:
         csrf = await sign_in(web, "admin")
         for path in ("/staff", "/staff/queue/rows", f"/staff/cases/{code}"):
-            page = await web.get(path, params={"purpose": "audit"})
+            page = await web.get(path, params={"purpose": "supervision"})
             assert page.status_code == 403, path
             assert "tidak dapat melihat isi kasus" in page.text and code not in page.text
         for action in ("claim", "reply", "note", "transfer", "resolve"):
@@ -274,8 +275,11 @@ async def test_the_xss_payloads_show_as_text(console: Console) -> None:
         csrf = await sign_in(web, "dewi")
         await web.post(f"/staff/cases/{code}/claim", data={"csrf": csrf})
         await web.post(f"/staff/cases/{code}/note", data={"csrf": csrf, "text": XSS[1]})
-        page = await web.get(f"/staff/cases/{code}", params={"purpose": '"><script>x</script>'})
+        page = await web.get(f"/staff/cases/{code}", params={"purpose": "respond"})
+        odd = await web.get(f"/staff/cases/{code}", params={"purpose": '"><script>x</script>'})
     assert page.status_code == 200
+    assert odd.status_code == 400 and "pilih tujuan membaca" in odd.text
+    assert "<script>x" not in odd.text and XSS[0] not in odd.text
     for payload in XSS:
         assert payload not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
@@ -290,7 +294,7 @@ async def test_every_response_carries_the_security_headers(console: Console) -> 
         responses.append(await web.post("/staff/login", data={"username": "x", "password": "y"}))
         await sign_in(web, "dewi")
         responses += [await web.get("/staff"), await web.get("/staff/static/staff.js")]
-        responses.append(await web.get("/staff/cases/K-XXXX", params={"purpose": "x"}))
+        responses.append(await web.get("/staff/cases/K-XXXX", params={"purpose": "respond"}))
     for response in responses:
         csp = response.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
@@ -373,13 +377,13 @@ async def test_crisis_comes_first_and_a_supervisor_sees_the_partner(console: Con
         assert queue.index(crisis) < queue.index(calm)
         assert 'class="crisis"' in queue and "KRISIS" in queue
         audits = await console.count(audit_events)
-        read = await web.get(f"/staff/cases/{calm}", params={"purpose": "supervisi"})
+        read = await web.get(f"/staff/cases/{calm}", params={"purpose": "supervision"})
         assert read.status_code == 200 and "banyak pikiran" in read.text
         assert await console.count(audit_events) == audits + 1
         assert "Kirim balasan" not in read.text  # not hers: she reads, the assignee replies
         refused = await web.post(f"/staff/cases/{calm}/reply", data={"csrf": csrf, "text": "x"})
         assert refused.status_code == 403
-        hidden = await web.get(f"/staff/cases/{food}", params={"purpose": "supervisi"})
+        hidden = await web.get(f"/staff/cases/{food}", params={"purpose": "supervision"})
         assert hidden.status_code == 403 and "Diet" not in hidden.text
 
 

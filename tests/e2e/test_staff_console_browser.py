@@ -138,8 +138,9 @@ async def test_a_counsellor_claims_reads_and_replies_in_chromium(served: Served)
 
     await row.get_by_role("button", name="Ambil").click()
     await pw_expect(page.locator(".flash")).to_contain_text(f"Kasus {code} sekarang Anda tangani")
-    await page.get_by_label("Tujuan membaca").fill("asesmen awal")
+    await page.get_by_label("Tujuan membaca").select_option("review")
     await page.get_by_role("button", name="Baca percakapan").click()
+    await pw_expect(page.locator("h2")).to_contain_text("tujuan: meninjau kasus sebelum menjawab")
     transcript = page.locator("ol.transcript")
     await pw_expect(transcript).to_contain_text(f"{XSS[0]} saya cemas sekali")
 

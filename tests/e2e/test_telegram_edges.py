@@ -219,7 +219,7 @@ async def test_the_asn_identity_never_reaches_staff_or_logs(
     await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Silakan ceritakan")
     code = await open_case(service)
     api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/ambil {code}")
-    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} cek")
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} review")
     await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="dicatat")
     to_staff = " ".join(str(c["params"]) for c in api.sent(STAFF_TOKEN))
     for identity in (str(ASN), name, username):

@@ -72,7 +72,11 @@ async def test_an_asn_and_a_counsellor_talk_through_the_two_bots(service: Servic
     await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="sekarang Anda tangani")
     await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Konselor Rina (Psikologi)")
 
-    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} menangani kasus")
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} {SECRET}")
+    await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="pilih tujuan membaca")
+    await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="respond - menanggapi klien")
+    assert not any(SECRET in str(c["params"]) for c in api.sent(STAFF_TOKEN))
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} respond")
     transcript = await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains=SECRET)
     assert "dicatat" in transcript[-1]["params"]["text"]
 
@@ -104,7 +108,7 @@ async def test_an_asn_and_a_counsellor_talk_through_the_two_bots(service: Servic
     await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="yakin")
     api.push_callback(CLIENT_TOKEN, user_id=ASN, data="erase:yes")
     await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="sudah kami hapus")
-    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} cek")
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} respond")
     await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="tidak ditemukan")
 
 

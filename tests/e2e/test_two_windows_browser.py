@@ -57,7 +57,7 @@ async def test_asn_and_counsellor_talk_in_two_windows(served: Served) -> None:  
     await pw_expect(row).to_contain_text("KRISIS", ignore_case=True)
     await row.get_by_role("button", name="Ambil").click()
     await pw_expect(asn.locator("#log")).to_contain_text("Konselor Dewi (Psikologi)")
-    await counsellor.get_by_label("Tujuan membaca").fill("krisis: asesmen segera")
+    await counsellor.get_by_label("Tujuan membaca").select_option("safety")
     await counsellor.get_by_role("button", name="Baca percakapan").click()
     await pw_expect(counsellor.locator("ol.transcript")).to_contain_text(CRISIS)
     await counsellor.get_by_label("Balasan untuk klien").fill(f"Saya di sini. {XSS}")
@@ -83,7 +83,7 @@ async def test_asn_and_counsellor_talk_in_two_windows(served: Served) -> None:  
     await second.get_by_role("button", name="Hapus data saya").click()
     await second.get_by_role("button", name="Ya, hapus semua").click()
     await pw_expect(second.locator("#welcome-note")).to_contain_text("sudah kami hapus")
-    await counsellor.goto(served.base + f"/staff/cases/{code}?purpose=cek")
+    await counsellor.goto(served.base + f"/staff/cases/{code}?purpose=respond")
     await pw_expect(counsellor.locator("body")).to_contain_text("tidak ditemukan")
 
     await asn.get_by_role("button", name="Keluar cepat").click()

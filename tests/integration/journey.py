@@ -115,7 +115,7 @@ async def whole_conversation(db: Any, clock: Clock | None = None) -> Journey:
     code = received.case_code
     await casework.claim_case(uow=db.uow(), staff_id=member.id, case_code=code, clock=clock)
     await casework.read_transcript(
-        uow=db.uow(), staff_id=member.id, case_code=code, purpose="menangani kasus", clock=clock
+        uow=db.uow(), staff_id=member.id, case_code=code, purpose="respond", clock=clock
     )
     await casework.reply_to_client(
         uow=db.uow(),

@@ -83,7 +83,7 @@ async def test_the_trail_shows_reads_to_admins_and_own_partner_supervisors(db) -
         "Bu Rina",
         "transcript.read",
         journey.case_code,
-        "menangani kasus",
+        "respond",
     )
     assert (await oversight.audit_trail(uow=db.uow(), viewer_id=own)).rows == [row]
     assert (await oversight.audit_trail(uow=db.uow(), viewer_id=other)).rows == []
@@ -96,7 +96,7 @@ async def test_the_asn_export_names_who_read_the_case(db) -> None:
     journey = await whole_conversation(db)
     export = await client_rights.export_client_data(uow=db.uow(), sender=journey.client)
     [case] = export.cases
-    assert [(r["by"], r["purpose"]) for r in case.reads] == [("Bu Rina", "menangani kasus")]
+    assert [(r["by"], r["purpose"]) for r in case.reads] == [("Bu Rina", "menanggapi klien")]
     assert journey.staff_id not in json.dumps(case.reads)
 
 

@@ -14,12 +14,12 @@ from tests.integration.journey import Clock, add_supervisor, whole_conversation
 async def _chain_of(db, reads: int) -> None:
     journey = await whole_conversation(db)  # reads once
     supervisor = await add_supervisor(db)
-    for i in range(reads - 1):
+    for _ in range(reads - 1):
         await casework.read_transcript(
             uow=db.uow(),
             staff_id=supervisor,
             case_code=journey.case_code,
-            purpose=f"supervisi {i}",
+            purpose="supervision",
             clock=Clock(),
         )
 
@@ -118,6 +118,6 @@ async def test_no_audit_no_read(db) -> None:
             uow=db.uow(),
             staff_id=journey.staff_id,
             case_code=journey.case_code,
-            purpose="coba",
+            purpose="review",
             clock=Clock(),
         )

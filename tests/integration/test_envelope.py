@@ -30,7 +30,7 @@ async def _read(db, journey: Journey, reader: str, uow: SqlUnitOfWork | None = N
         uow=uow or db.uow(),
         staff_id=reader,
         case_code=journey.case_code,
-        purpose="supervisi",
+        purpose="supervision",
         clock=Clock(),
     )
     return [line.body for line in lines]

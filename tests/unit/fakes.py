@@ -292,6 +292,20 @@ class FakePartnerRepository(PartnerRepository):
         found = [q for q in self.store.queues.values() if q.code == code]
         return copy.deepcopy(found[0]) if found else None
 
+    async def update_partner(self, partner: Partner) -> None:
+        self.store.partners[partner.id] = copy.deepcopy(partner)
+
+    async def count_cases(self, *, queue_id: str, statuses: Sequence[CaseStatus]) -> int:
+        return sum(
+            1 for c in self.store.cases.values() if c.queue_id == queue_id and c.status in statuses
+        )
+
+    async def remove_queue(self, queue_id: str) -> None:
+        for case in self.store.cases.values():
+            if case.queue_id == queue_id:
+                case.queue_id = None
+        del self.store.queues[queue_id]
+
 
 class FakeStaffRepository(StaffRepository):
     def __init__(self, store: Store) -> None:

@@ -30,7 +30,7 @@ async def claim(desk: Desk, staff: Staff, code: str) -> None:
     await claim_case(uow=desk.uow, staff_id=staff.id, case_code=code, clock=desk.clock)
 
 
-async def read(desk: Desk, staff: Staff, code: str, purpose: str = "menangani kasus") -> list:
+async def read(desk: Desk, staff: Staff, code: str, purpose: str = "respond") -> list:
     return list(
         await read_transcript(
             uow=desk.uow, staff_id=staff.id, case_code=code, purpose=purpose, clock=desk.clock
@@ -206,7 +206,7 @@ async def test_reading_the_transcript_is_audited() -> None:
     await claim(desk, dewi, case.code)
     await reply(desk, dewi, case.code, "Selamat pagi, saya Dewi.")
 
-    lines = await read(desk, dewi, case.code, purpose="  menyiapkan sesi\x00 ")
+    lines = await read(desk, dewi, case.code, purpose="  Review ")
 
     assert [(line.direction, line.author, line.body) for line in lines] == [
         (Direction.CLIENT, "client", STORY),
@@ -217,7 +217,7 @@ async def test_reading_the_transcript_is_audited() -> None:
         dewi.id,
         "transcript.read",
         case.code,
-        "menyiapkan sesi",
+        "review",
         desk.clock.now(),
     )
 
@@ -265,6 +265,22 @@ async def test_reading_needs_a_purpose() -> None:
     await claim(desk, dewi, case.code)
     with pytest.raises(InvalidInput):
         await read(desk, dewi, case.code, purpose="  ")
+    assert desk.uow.store.audit == []
+
+
+@pytest.mark.parametrize(
+    "typed", ["klien bercerai, suaminya KANARI-7731", "penanganan kasus", "respond x", "RESPONDX"]
+)
+async def test_a_typed_purpose_is_refused_and_nothing_is_read_or_logged(typed: str) -> None:
+    desk = Desk()
+    dewi = counsellor(desk)
+    _, case = await desk.open_case()
+    await claim(desk, dewi, case.code)
+    lines = None
+    with pytest.raises(InvalidInput) as refused:
+        lines = await read(desk, dewi, case.code, purpose=typed)
+    assert str(refused.value) == "error.bad_purpose"
+    assert lines is None
     assert desk.uow.store.audit == []
 
 

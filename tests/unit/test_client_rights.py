@@ -43,7 +43,7 @@ async def worked_case(desk: Desk, external_id: str = "tg-1001") -> tuple[Sender,
     uow, clock = desk.uow, desk.clock
     await claim_case(uow=uow, staff_id=dewi.id, case_code=case.code, clock=clock)
     await read_transcript(
-        uow=uow, staff_id=dewi.id, case_code=case.code, purpose="menangani kasus", clock=clock
+        uow=uow, staff_id=dewi.id, case_code=case.code, purpose="respond", clock=clock
     )
     await reply_to_client(
         uow=uow,
@@ -211,7 +211,7 @@ async def test_the_export_lists_who_read_the_case_by_display_name_only() -> None
         {
             "at": desk.clock.now().isoformat(),
             "action": "transcript.read",
-            "purpose": "menangani kasus",
+            "purpose": "menanggapi klien",
             "by": "Dewi",  # the name the counsellor introduced themself with, no internal id
         }
     ]
