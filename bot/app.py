@@ -19,6 +19,7 @@ from bot.outbox_worker import OutboxWorker
 from bot.runtime import Runtime
 from bot.senders import Sender
 from bot.settings import Settings
+from bot.shared_limits import JobLease, RedisRateLimiter, shared_redis, singleton
 from bot.wiring import Services, services
 from core.triage import Classification, Classifier, ClassifierUnavailable
 from core.usecases.intake import repage_unclaimed_crisis
@@ -63,7 +64,9 @@ async def every(seconds: float, job: Callable[[], Awaitable[Any]], name: str, fi
         await asyncio.sleep(seconds)
 
 
-def background(svc: Services, rt: Runtime, worker: OutboxWorker) -> list[asyncio.Task[Any]]:
+def background(
+    svc: Services, rt: Runtime, worker: OutboxWorker, lease: JobLease | None = None
+) -> list[asyncio.Task[Any]]:
     settings = svc.settings
 
     async def purge_now() -> None:
@@ -80,14 +83,20 @@ def background(svc: Services, rt: Runtime, worker: OutboxWorker) -> list[asyncio
         if await remind_sla(uow=svc.uow(), clock=svc.clock, policy=svc.policy):
             rt.kick()
 
+    # With several workers only one runs each periodic job per period (a Redis lease).
+    jobs = {
+        "purge": singleton(lease, "purge", PURGE_EVERY_SECONDS, purge_now),
+        "repage": singleton(lease, "repage", settings.crisis_repage_check_seconds, repage),
+        "sla": singleton(lease, "sla", 300.0, remind),
+    }
     return [
         asyncio.create_task(worker.run_forever(), name="outbox"),
-        asyncio.create_task(every(PURGE_EVERY_SECONDS, purge_now, "purge", 30.0), name="purge"),
+        asyncio.create_task(every(PURGE_EVERY_SECONDS, jobs["purge"], "purge", 30.0), name="purge"),
         asyncio.create_task(
-            every(settings.crisis_repage_check_seconds, repage, "crisis re-page", 5.0),
+            every(settings.crisis_repage_check_seconds, jobs["repage"], "crisis re-page", 5.0),
             name="repage",
         ),
-        asyncio.create_task(every(300.0, remind, "SLA reminders", 60.0), name="sla"),
+        asyncio.create_task(every(300.0, jobs["sla"], "SLA reminders", 60.0), name="sla"),
     ]
 
 
@@ -111,10 +120,13 @@ def create_app(
                 max_attempts=settings.outbox_max_attempts,
                 lease_seconds=settings.outbox_lease_seconds,
             )
+            redis = shared_redis(settings.redis_url)
+            if redis is not None:  # several workers share the send limits and periodic jobs
+                worker.limiter = RedisRateLimiter(redis, svc.keyring.blind_index_key)  # type: ignore[assignment]
             rt.workers.append(worker)
             app.state.services, app.state.runtime = svc, rt
             app.state.bots = {b.kind: b for b in bots}
-            tasks = background(svc, rt, worker)
+            tasks = background(svc, rt, worker, JobLease(redis) if redis is not None else None)
             await telegram.start(bots, settings)
             log.info("sapa serve ready")
             try:
@@ -125,6 +137,8 @@ def create_app(
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                if redis is not None:
+                    await redis.aclose()
                 closer = getattr(rt.classifier, "aclose", None)
                 if closer is not None:
                     await closer()
