@@ -50,6 +50,11 @@ def make_classifier(settings: Settings) -> Classifier:
     from nlu.client import RasaClassifier
 
     token = settings.nlu_token.get_secret_value() if settings.nlu_token else None
+    if "," in settings.nlu_url:  # several Rasa servers: round robin over the healthy ones
+        from nlu.pool import RoundRobinClassifier, nlu_urls
+
+        urls = nlu_urls(settings.nlu_url)
+        return RoundRobinClassifier(urls, token=token, timeout=settings.nlu_timeout_seconds)
     return RasaClassifier(settings.nlu_url, token=token, timeout=settings.nlu_timeout_seconds)
 
 

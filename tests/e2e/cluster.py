@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,20 +105,33 @@ class Server:
 
 
 @dataclass
+class Endpoint:
+    """An app reached some other way (e.g. in-process through httpx.ASGITransport)."""
+
+    url: str
+
+
+@dataclass
 class Webhooks:
-    """Posts the fake Bot API's queued updates to the servers' webhooks (with the secret)."""
+    """Posts the fake Bot API's queued updates to the servers' webhooks (with the secret).
+
+    `copies` > 1 delivers every update that many times, as an at-least-once sender may.
+    """
 
     api: FakeBotApi
-    servers: list[Server]
+    servers: list[Server] | list[Endpoint]
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=30.0))
     turn: int = 0
+    copies: int = 1
 
     def secret(self, kind: str) -> str:
         hook = self.api.webhook(TOKENS[kind])
         assert hook is not None, "the server registers its webhook at start"
         return str(hook["secret_token"])
 
-    async def post(self, kind: str, update: dict[str, Any], server: Server | None = None) -> int:
+    async def post(
+        self, kind: str, update: dict[str, Any], server: Server | Endpoint | None = None
+    ) -> int:
         if server is None:
             server, self.turn = self.servers[self.turn % len(self.servers)], self.turn + 1
         response = await self.http.post(
@@ -132,13 +144,12 @@ class Webhooks:
         )
         return response.status_code
 
-    async def deliver(self, kind: str, servers: Iterable[Server] | None = None) -> list[int]:
-        """Post every queued update, spread over the servers in turn (or to each of `servers`)."""
+    async def deliver(self, kind: str) -> list[int]:
+        """Post every queued update (`copies` times), spread over the servers in turn."""
         statuses = []
         for update in self.api.take_updates(TOKENS[kind]):
-            targets = list(servers) if servers is not None else [None]
-            for server in targets:
-                statuses.append(await self.post(kind, update, server))
+            for _ in range(self.copies):
+                statuses.append(await self.post(kind, update))
         return statuses
 
     async def aclose(self) -> None:
