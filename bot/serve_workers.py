@@ -20,6 +20,7 @@ from bot.settings import Settings
 from storage.db import is_sqlite
 
 log = logging.getLogger("sapa.serve")
+HEALTHCHECK_SECONDS = 60
 
 
 def scale_out_problem(settings: Settings, workers: int) -> str | None:
@@ -67,6 +68,9 @@ def run_workers(settings: Settings, *, host: str, port: int, workers: int) -> No
         workers=workers,
         log_config=None,
         access_log=False,
+        # A worker that has not answered the supervisor's ping in time is killed and replaced;
+        # starting one (imports, key file, database) takes longer than 5 s on a busy machine.
+        timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
     )
     log.info("listening on http://%s:%d with %d workers", host, port, workers)
     Multiprocess(config, sockets=[config.bind_socket()]).run()

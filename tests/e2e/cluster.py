@@ -74,7 +74,7 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self, ready_seconds: float = 60.0) -> None:
+    async def start(self, ready_seconds: float = 120.0) -> None:
         args = ["serve", "--port", str(self.port), "--workers", str(self.workers)]
         with self.log.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(

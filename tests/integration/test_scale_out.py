@@ -1,4 +1,4 @@
-"""Two real `sapa serve` processes on one PostgreSQL database and one Redis, fed by webhooks."""
+"""Real `sapa serve` processes (one with --workers 2) on one PostgreSQL and one Redis."""
 
 from __future__ import annotations
 
@@ -43,7 +43,10 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Webhooks]:
         )
         code, _, err = await sapa(env, "db", "upgrade")
         assert code == 0, err
-        servers = [Server(env, free_port(), tmp_path / f"worker{i}.log") for i in range(2)]
+        # `sapa serve --workers 2` (two uvicorn workers under a supervisor) and a plain one
+        servers = [
+            Server(env, free_port(), tmp_path / f"worker{i}.log", workers=2 - i) for i in range(2)
+        ]
         hooks = Webhooks(api, servers)
         try:
             await asyncio.gather(*(s.start() for s in servers))
