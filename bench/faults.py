@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import random
 import subprocess
@@ -37,6 +38,7 @@ from tests.integration.conftest import fresh_postgres
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 STEP_TIMEOUT = 120.0
+SPREAD_SECONDS = 30.0
 REPLIES = 7  # a conversation: notice, invitation, topics, three questions, case code
 
 
@@ -68,11 +70,14 @@ class Cluster:
 
 
 @contextlib.asynccontextmanager
-async def cluster(folder: Path) -> AsyncIterator[Cluster]:
+async def cluster(
+    folder: Path, nlu_url: str = "http://127.0.0.1:9", nlu_token: str = ""
+) -> AsyncIterator[Cluster]:
     url, drop = await fresh_postgres()
     async with FakeBotApi() as api:
         env = cluster_env(database_url=url, redis_url=REDIS_URL, key_file=folder / "keys.json",
-                          api=api, nlu_url="http://127.0.0.1:9")  # fmt: skip
+                          api=api, nlu_url=nlu_url)  # fmt: skip
+        env["SAPA_NLU_TOKEN"] = nlu_token
         code, _, err = await sapa(env, "db", "upgrade")
         assert code == 0, err
         servers = [Server(env, free_port(), folder / f"worker{i}.log") for i in range(2)]
@@ -87,6 +92,7 @@ async def cluster(folder: Path) -> AsyncIterator[Cluster]:
 
 
 async def conversation(c: Cluster, asn: int) -> bool:
+    await asyncio.sleep(random.uniform(0, SPREAD_SECONDS))  # arrivals spread over the run
     try:
         await consent(c.hooks, asn, timeout=STEP_TIMEOUT)
         await open_case(c.hooks, asn, f"saya sulit tidur {asn}", timeout=STEP_TIMEOUT)
@@ -147,12 +153,13 @@ async def counts(c: Cluster) -> dict[str, Any]:
             "outbox": await outbox(c)}  # fmt: skip
 
 
-def kill_randomly(c: Cluster, kills: int) -> Callable[[], Awaitable[Any]]:
+def kill_randomly(c: Cluster, kills: int, log: dict[str, int]) -> Callable[[], Awaitable[Any]]:
     async def fault() -> None:
         for _ in range(kills):
-            await asyncio.sleep(random.uniform(2.0, 8.0))
+            await asyncio.sleep(random.uniform(1.0, 6.0))
             victim = random.choice(c.servers)
             victim.kill()
+            log["kills"] = log.get("kills", 0) + 1
             await victim.proc.wait()  # type: ignore[union-attr]
             await victim.start(ready_seconds=180)  # as systemd's Restart=always would
 
@@ -178,21 +185,44 @@ async def nothing() -> None:
 async def scenario(name: str, conversations: int, folder: Path) -> dict[str, Any]:
     async with cluster(folder) as c:
         fault: Callable[[], Awaitable[Any]] = nothing
+        extra: dict[str, int] = {}
         if name == "kill":
-            fault = kill_randomly(c, kills=3)
+            fault = kill_randomly(c, kills=5, log=extra)
         elif name == "flaky":
             c.api.fail_randomly(0.2, seed=8, retry_after=1)
         elif name == "replay":
             c.hooks.copies = 3
         elif name == "pgrestart":
             fault = restart_postgres()
-        return {"scenario": name, **await load(c, conversations, fault)}
+        result = {"scenario": name, **await load(c, conversations, fault), **extra}
+        return {**result, "early_retries": early_retries(c.api)}
+
+
+def early_retries(api: FakeBotApi) -> int:
+    """Sends tried again sooner than the retry_after of their 429."""
+    tries: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for call in api.calls:
+        if call["method"] == "sendMessage":
+            p = call["params"]
+            tries.setdefault((call["token"], p.get("chat_id"), str(p.get("text"))), []).append(call)
+    return sum(
+        1
+        for calls in tries.values()
+        for a, b in itertools.pairwise(calls)
+        if a["status"] == 429 and b["at"] < a["at"] + 1.0
+    )
 
 
 async def main_async(names: list[str], conversations: int) -> None:
     for name in names:
         with tempfile.TemporaryDirectory(prefix=f"sapa-faults-{name}-") as folder:
-            print(json.dumps(await scenario(name, conversations, Path(folder))), flush=True)
+            if name == "rasa":
+                from bench.faults_rasa import rasa_scenario
+
+                result = await rasa_scenario(conversations, Path(folder))
+            else:
+                result = await scenario(name, conversations, Path(folder))
+            print(json.dumps(result), flush=True)
 
 
 def main() -> None:
