@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from nlu.server import free_port
 from tests.e2e.cluster import (
@@ -103,8 +104,24 @@ async def test_two_processes_claim_once_send_once_and_dedup_a_replay(
     assert len(sent) == len(set(sent)), "a message was sent twice"
     logs = _logs(tmp_path)
     assert b"sapa serve ready" in logs
+    stored = await _redis_contents()
+    assert b"sapa:fsm:" in stored  # conversation state went to Redis (rate keys expire in ~1 s)
     for canary in ("KANARI", str(ASN), str(RINA), str(SARI)):
         assert canary.encode() not in logs
+        assert canary.encode() not in stored
+
+
+async def _redis_contents() -> bytes:
+    """Every sapa key in the test's Redis database, with its value when it is a string."""
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        found = []
+        async for key in redis.scan_iter(match="sapa:*"):
+            value = await redis.get(key) if await redis.type(key) == b"string" else b""
+            found.append(key + b"=" + (value or b""))
+        return b"\n".join(found)
+    finally:
+        await redis.aclose()
 
 
 def _logs(folder: Path) -> bytes:
