@@ -20,6 +20,7 @@ from bot.runtime import Runtime
 from bot.senders import Sender
 from bot.settings import Settings
 from bot.setup_overrides import apply_saved, retention_days
+from bot.shared_limits import JobLease, RedisRateLimiter, shared_redis, singleton
 from bot.wiring import Services, services
 from core.triage import Classification, Classifier, ClassifierUnavailable
 from core.usecases.intake import repage_unclaimed_crisis
@@ -52,6 +53,11 @@ def make_classifier(settings: Settings) -> Classifier:
     from nlu.client import RasaClassifier
 
     token = settings.nlu_token.get_secret_value() if settings.nlu_token else None
+    if "," in settings.nlu_url:  # several Rasa servers: round robin over the healthy ones
+        from nlu.pool import RoundRobinClassifier, nlu_urls
+
+        urls = nlu_urls(settings.nlu_url)
+        return RoundRobinClassifier(urls, token=token, timeout=settings.nlu_timeout_seconds)
     return RasaClassifier(settings.nlu_url, token=token, timeout=settings.nlu_timeout_seconds)
 
 
@@ -66,7 +72,9 @@ async def every(seconds: float, job: Callable[[], Awaitable[Any]], name: str, fi
         await asyncio.sleep(seconds)
 
 
-def background(svc: Services, rt: Runtime, worker: OutboxWorker) -> list[asyncio.Task[Any]]:
+def background(
+    svc: Services, rt: Runtime, worker: OutboxWorker, lease: JobLease | None = None
+) -> list[asyncio.Task[Any]]:
     settings = svc.settings
 
     async def purge_now() -> None:
@@ -83,14 +91,20 @@ def background(svc: Services, rt: Runtime, worker: OutboxWorker) -> list[asyncio
         if await remind_sla(uow=svc.uow(), clock=svc.clock, policy=svc.policy):
             rt.kick()
 
+    # With several workers only one runs each periodic job per period (a Redis lease).
+    jobs = {
+        "purge": singleton(lease, "purge", PURGE_EVERY_SECONDS, purge_now),
+        "repage": singleton(lease, "repage", settings.crisis_repage_check_seconds, repage),
+        "sla": singleton(lease, "sla", 300.0, remind),
+    }
     return [
         asyncio.create_task(worker.run_forever(), name="outbox"),
-        asyncio.create_task(every(PURGE_EVERY_SECONDS, purge_now, "purge", 30.0), name="purge"),
+        asyncio.create_task(every(PURGE_EVERY_SECONDS, jobs["purge"], "purge", 30.0), name="purge"),
         asyncio.create_task(
-            every(settings.crisis_repage_check_seconds, repage, "crisis re-page", 5.0),
+            every(settings.crisis_repage_check_seconds, jobs["repage"], "crisis re-page", 5.0),
             name="repage",
         ),
-        asyncio.create_task(every(300.0, remind, "SLA reminders", 60.0), name="sla"),
+        asyncio.create_task(every(300.0, jobs["sla"], "SLA reminders", 60.0), name="sla"),
     ]
 
 
@@ -121,10 +135,13 @@ def create_app(
                 max_attempts=settings.outbox_max_attempts,
                 lease_seconds=settings.outbox_lease_seconds,
             )
+            redis = shared_redis(settings.redis_url)
+            if redis is not None:  # several workers share the send limits and periodic jobs
+                worker.limiter = RedisRateLimiter(redis, svc.keyring.blind_index_key)  # type: ignore[assignment]
             rt.workers.append(worker)
             app.state.services, app.state.runtime = svc, rt
             app.state.bots = {b.kind: b for b in bots}
-            tasks = background(svc, rt, worker)
+            tasks = background(svc, rt, worker, JobLease(redis) if redis is not None else None)
             if wa is not None:
                 wa.start()
             await telegram.start(bots, settings)
@@ -139,6 +156,8 @@ def create_app(
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+                if redis is not None:
+                    await redis.aclose()
                 closer = getattr(rt.classifier, "aclose", None)
                 if closer is not None:
                     await closer()

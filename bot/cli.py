@@ -76,12 +76,16 @@ def _domain_sentence(exc: Exception) -> str:
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (SAPA_HTTP_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (SAPA_HTTP_PORT).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (SAPA_WORKERS); >1 needs PostgreSQL+Redis.")
+    ] = None,
 ) -> None:
     """Run the service: HTTP app, outbox worker, daily purge."""
     from bot.serve import serve as run_serve
 
     cfg = settings()
-    run(run_serve(cfg, host=host or cfg.http_host, port=port or cfg.http_port))
+    host, port = host or cfg.http_host, port or cfg.http_port
+    run(run_serve(cfg, host=host, port=port, workers=workers or cfg.workers))
 
 
 @db_app.command("upgrade")

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+from sqlalchemy.exc import DBAPIError, OperationalError
+
 from bot.senders import DeliveryFailed, RetryLater, Sender
 from core.ports import Clock
 
@@ -72,6 +74,8 @@ class OutboxWorker:
     idle_seconds: float = 0.5
     limiter: RateLimiter = field(default_factory=RateLimiter)
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # After a send the row must be marked even through a database restart, or it goes again.
+    mark_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     async def run_once(self) -> int:
@@ -122,10 +126,19 @@ class OutboxWorker:
             else:
                 await self._retry(item, backoff(item.attempts), failure.code)
         else:
-            if isinstance(sent_id, str):  # the channel's message id, for its delivery reports
-                await self.store.mark_sent(item.id, self.worker_id, sent_id)
-            else:
-                await self.store.mark_sent(item.id, self.worker_id)
+            # the channel's message id, when it has one, for its delivery reports
+            await self._mark_sent(item.id, sent_id if isinstance(sent_id, str) else None)
+
+    async def _mark_sent(self, item_id: str, external_id: str | None) -> None:
+        for delay in self.mark_retry_delays:
+            try:
+                return await self.store.mark_sent(item_id, self.worker_id, external_id)
+            except (OperationalError, DBAPIError, OSError) as exc:
+                log.warning(
+                    "marking a sent row failed (%s); again in %.1f s", type(exc).__name__, delay
+                )
+                await asyncio.sleep(delay)
+        await self.store.mark_sent(item_id, self.worker_id, external_id)
 
     async def _retry(self, item: OutboxItemLike, seconds: float, code: str) -> None:
         if item.attempts + 1 >= self.max_attempts:

@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     key_file: Path = Path("var/keys.json")
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    workers: int = 1  # `sapa serve` worker processes; more than one needs PostgreSQL + Redis
     log_level: str = "INFO"
 
     # Statistics: cells below k are suppressed; k is never below 3.

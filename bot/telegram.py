@@ -8,9 +8,10 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import Update
 
@@ -46,6 +47,16 @@ def fsm_storage(settings: Settings, rt: Runtime) -> BaseStorage:
     return SqlFsmStorage(StateStore(rt.svc.sessions, index_key))
 
 
+def event_isolation(settings: Settings, rt: Runtime) -> BaseEventIsolation:
+    """One chat's updates are handled in order: in this process, or across workers (Redis)."""
+    if not settings.redis_url:
+        return SimpleEventIsolation()
+    from aiogram.fsm.storage.redis import RedisEventIsolation
+
+    keys = BlindKeyBuilder(rt.svc.keyring.blind_index_key, prefix="sapa:chat")
+    return RedisEventIsolation.from_url(settings.redis_url, key_builder=keys)
+
+
 def webhook_secret(rt: Runtime, kind: str) -> str:
     """The same on every worker (derived from the key ring), unguessable without it."""
     message = f"telegram-webhook:{kind}".encode()
@@ -53,7 +64,7 @@ def webhook_secret(rt: Runtime, kind: str) -> str:
 
 
 def build_bots(settings: Settings, rt: Runtime, storage: BaseStorage) -> list[TelegramBot]:
-    bots = []
+    bots, isolation = [], event_isolation(settings, rt)
     for kind, channel, token, routes in (
         ("client", "telegram", settings.telegram_client_token,
          (telegram_client.router, telegram_client_rights.router)),
@@ -63,7 +74,7 @@ def build_bots(settings: Settings, rt: Runtime, storage: BaseStorage) -> list[Te
             log.info("SAPA_TELEGRAM_%s_TOKEN is not set: the %s bot is off", kind.upper(), kind)
             continue
         # One chat's updates are handled in order; different chats run concurrently.
-        dispatcher = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation(), rt=rt)
+        dispatcher = Dispatcher(storage=storage, events_isolation=isolation, rt=rt)
         dispatcher.update.outer_middleware(ReplayGuard(InboxStore(rt.svc.sessions), f"tg-{kind}"))
         if kind == "staff":
             dispatcher.message.middleware(telegram_staff.StaffLookup())
@@ -108,6 +119,12 @@ async def stop(bots: list[TelegramBot]) -> None:
             await asyncio.gather(*tg.tasks, return_exceptions=True)
         await tg.dispatcher.storage.close()
         await tg.bot.session.close()
+    for redis in {id(r): r for tg in bots if (r := _isolation_redis(tg))}.values():
+        await redis.aclose()
+
+
+def _isolation_redis(tg: TelegramBot) -> Any:
+    return getattr(tg.dispatcher.fsm.events_isolation, "redis", None)
 
 
 async def feed_webhook(tg: TelegramBot, body: bytes) -> None:

@@ -27,15 +27,15 @@ class ReplayGuard(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        first = await _with_db_retry(
-            lambda: self._inbox.record(
-                channel=self._channel, external_id=str(event.update_id), at=datetime.now(UTC)
-            )
-        )
+        key = {"channel": self._channel, "external_id": str(event.update_id)}
+        first = await _with_db_retry(lambda: self._inbox.begin(**key, at=datetime.now(UTC)))
         if not first:
             log.info("%s update replayed; ignored", self._channel)
             return None
-        return await _with_db_retry(lambda: handler(event, data))
+        result = await _with_db_retry(lambda: handler(event, data))
+        # Unfinished (a crash above): the update is handled again when Telegram resends it.
+        await _with_db_retry(lambda: self._inbox.finish(**key, at=datetime.now(UTC)))
+        return result
 
 
 async def _with_db_retry(call: Callable[[], Awaitable[Any]]) -> Any:

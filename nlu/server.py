@@ -145,11 +145,16 @@ async def managed_nlu(
 
 @contextlib.asynccontextmanager
 async def local_server(
-    model: Path, *, port: int, log_file: Path, ready_timeout: float = READY_TIMEOUT_SECONDS
+    model: Path,
+    *,
+    port: int,
+    log_file: Path,
+    ready_timeout: float = READY_TIMEOUT_SECONDS,
+    token: str | None = None,
 ) -> AsyncIterator[tuple[str, str, asyncio.subprocess.Process]]:
-    """Run `rasa run --enable-api` on 127.0.0.1 with a fresh auth token until the block exits."""
+    """Run `rasa run --enable-api` on 127.0.0.1 with a fresh (or the given) auth token."""
     rasa = require_rasa()
-    token = secrets.token_hex(24)
+    token = token or secrets.token_hex(24)
     url = f"http://127.0.0.1:{port}"
     command = _run_command(rasa, model, port, token)
     with _open_log(log_file) as log:

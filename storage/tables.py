@@ -218,6 +218,7 @@ inbox = Table(
     Column("channel", String(20), nullable=False),
     Column("external_id", String(120), nullable=False),
     _at("received_at", nullable=False),
+    _at("done_at"),  # unset while being handled: a worker killed meanwhile leaves it unset
     UniqueConstraint("channel", "external_id", name="uq_inbox_update"),
 )
 

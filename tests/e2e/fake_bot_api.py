@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 import zlib
 from typing import Any
@@ -49,6 +50,7 @@ class FakeBotApi:
         self._update_ids = itertools.count(1000)
         self._callback_ids = itertools.count(1)
         self._failures: list[dict[str, Any]] = []
+        self._chaos: tuple[float, random.Random, int] | None = None
         self._webhooks: dict[str, dict[str, Any]] = {}
         self._changed = asyncio.Event()
         self._closing = False
@@ -217,6 +219,17 @@ class FakeBotApi:
             }
         )
 
+    def fail_randomly(self, rate: float, *, seed: int = 8, retry_after: int = 1) -> None:
+        """From now on a share `rate` of sends fails: half 429 with retry_after, half 500/502.
+
+        `rate=0` stops it. Each refused call is recorded with its status, like any other call.
+        """
+        self._chaos = (rate, random.Random(seed), retry_after) if rate > 0 else None
+
+    def take_updates(self, token: str) -> list[dict[str, Any]]:
+        """Remove and return the queued updates, for a test that delivers them by webhook."""
+        return self._updates.pop(token, [])
+
     def webhook(self, token: str) -> dict[str, Any] | None:
         return self._webhooks.get(token)
 
@@ -230,7 +243,7 @@ class FakeBotApi:
         if known is None:
             return self._answer(call, 404, _error(404, "Not Found: method not found"))
         call["method"], handler = known
-        failure = self._take_failure(token, name)
+        failure = self._take_failure(token, name) or self._random_failure(call["method"])
         if failure is not None:
             return self._answer(call, failure["status"], failure["body"])
         try:
@@ -256,6 +269,19 @@ class FakeBotApi:
                     self._failures.remove(failure)
                 return failure
         return None
+
+    def _random_failure(self, method: str) -> dict[str, Any] | None:
+        if self._chaos is None or method not in _SENDS:
+            return None
+        rate, rng, retry_after = self._chaos
+        if rng.random() >= rate:
+            return None
+        if rng.random() < 0.5:
+            body = _error(429, f"Too Many Requests: retry after {retry_after}")
+            body["parameters"] = {"retry_after": retry_after}
+            return {"status": 429, "body": body}
+        status = rng.choice((500, 502))
+        return {"status": status, "body": _error(status, "Internal Server Error")}
 
     def _notify(self) -> None:
         self._changed.set()

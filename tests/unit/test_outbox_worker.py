@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.outbox_worker import OutboxWorker, RateLimiter
 from bot.senders import DeliveryFailed, RetryLater
@@ -38,7 +39,7 @@ class FakeStore:
         ]
         return ready[:limit]
 
-    async def mark_sent(self, item_id, worker_id):
+    async def mark_sent(self, item_id, worker_id, external_id=None):
         self._get(item_id).status = "sent"
 
     async def mark_retry(self, item_id, *, at, error_code):
@@ -154,3 +155,26 @@ async def test_rate_limiter_paces_one_chat_not_others(monkeypatch: pytest.Monkey
     await limiter.wait("telegram", "chat-a")
     await limiter.wait("telegram", "chat-b")
     assert len(waits) == 1 and 0.5 < waits[0] <= 1.0  # only the second message to chat-a waited
+
+
+@dataclass
+class RestartingStore(FakeStore):
+    """The database is restarting while the first `outage` rows are marked sent."""
+
+    outage: int = 2
+
+    async def mark_sent(self, item_id, worker_id, external_id=None):
+        if self.outage:
+            self.outage -= 1
+            raise OperationalError("UPDATE outbox", {}, ConnectionRefusedError())
+        await super().mark_sent(item_id, worker_id)
+
+
+async def test_a_database_restart_after_a_send_does_not_send_it_again() -> None:
+    store = RestartingStore([Item("1", "telegram", "chat-a", {"text": "halo"})])
+    sender, clock = ScriptedSender(), Clock()
+    w = worker(store, sender, clock, mark_retry_delays=(0.0, 0.0, 0.0))
+    await w.run_once()
+    assert store.items[0].status == "sent"
+    assert await w.run_once() == 0
+    assert sender.delivered == [("chat-a", "halo")]

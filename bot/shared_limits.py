@@ -1,0 +1,104 @@
+"""Limits and leases shared by every worker process through Redis (used when SAPA_REDIS_URL is set).
+
+Telegram allows about one message a second per chat and thirty a second per bot. With several
+workers an in-process limiter lets each worker send its own thirty, so the slots are reserved
+in Redis instead: one atomic script picks the earliest time that keeps both limits, records it,
+and the worker sleeps until then. Redis's own clock is used, so worker clocks cannot disagree.
+Chat ids never reach Redis: a chat's key is an HMAC blind index of (channel, address).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from redis.asyncio import Redis
+
+from storage.crypto import blind_index
+
+# KEYS[1] the chat's next free time, KEYS[2] the channel's reserved send times (a sorted set).
+# ARGV: per-chat interval (us), sends per second per channel, a unique member id.
+# Times are whole microseconds, written with %d (Lua's default number format would round them).
+# The search loop is bounded: every pass moves past one reserved send, and at most 1000 passes.
+# Returns the delay in microseconds until the reserved slot.
+RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval, per_second, member = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local second = 1000000
+local function us(x) return string.format('%d', x) end
+local at = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+for _ = 1, 1000 do
+  -- every one-second window that contains `at` must keep a free place
+  local busy = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. us(at - second),
+                          '(' .. us(at + second), 'WITHSCORES', 'LIMIT', 0, per_second)
+  if #busy < 2 * per_second then break end
+  at = math.max(at + 1, tonumber(busy[2]) + second)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', us(now - second))
+redis.call('ZADD', KEYS[2], us(at), member)
+redis.call('PEXPIRE', KEYS[2], us((at - now) / 1000 + 2000))
+redis.call('SET', KEYS[1], us(at + interval), 'PX', us((at - now + interval) / 1000 + 1000))
+return at - now
+"""
+
+
+class RedisRateLimiter:
+    """The outbox worker's limiter, shared by every worker through one Redis."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        index_key: bytes,
+        *,
+        per_second: int = 30,
+        per_chat_interval: float = 1.0,
+        prefix: str = "sapa:rate",
+    ) -> None:
+        self._redis, self._key, self._prefix = redis, index_key, prefix
+        self.per_second, self.per_chat_interval = per_second, per_chat_interval
+        self._script = redis.register_script(RESERVE)
+
+    async def wait(self, channel: str, address: str) -> None:
+        await asyncio.sleep(await self.reserve(channel, address))
+
+    async def reserve(self, channel: str, address: str) -> float:
+        """Reserve the next allowed send time; returns the seconds to wait for it."""
+        chat = blind_index(f"{channel}|{address}", key=self._key, namespace="rate_limit")
+        keys = [f"{self._prefix}:chat:{chat}", f"{self._prefix}:channel:{channel}"]
+        interval_us = round(self.per_chat_interval * 1e6)
+        args: list[str | int] = [interval_us, self.per_second, uuid.uuid4().hex]
+        micros: Any = await self._script(keys=keys, args=args)
+        return max(0, int(micros)) / 1_000_000
+
+
+class JobLease:
+    """One worker at a time runs a periodic job: whoever sets the key first holds it for a while."""
+
+    def __init__(self, redis: Redis, *, prefix: str = "sapa:job") -> None:
+        self._redis, self._prefix = redis, prefix
+        self.owner = uuid.uuid4().hex
+
+    async def acquire(self, name: str, seconds: float) -> bool:
+        key = f"{self._prefix}:{name}"
+        taken = await self._redis.set(key, self.owner, nx=True, px=max(1, int(seconds * 1000)))
+        return bool(taken)
+
+
+def singleton(
+    lease: JobLease | None, name: str, seconds: float, job: Callable[[], Awaitable[Any]]
+) -> Callable[[], Awaitable[Any]]:
+    """`job`, run by only one worker per period when a lease is shared (always when alone)."""
+
+    async def run() -> Any:
+        if lease is None or await lease.acquire(name, seconds * 0.9):
+            return await job()
+        return None
+
+    return run
+
+
+def shared_redis(url: str | None) -> Redis | None:
+    return Redis.from_url(url) if url else None
