@@ -118,7 +118,7 @@ async def test_an_asn_on_whatsapp_talks_with_a_counsellor_on_the_staff_bot(
     await wa.graph.wait_for_sent(PHONE, contains="sudah kami hapus")
     assert await wa.count(clients) == 0 and await wa.count(whatsapp_pending) == 0
     assert await wa.count(whatsapp_window) == 0
-    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} cek")
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} review")
     await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="tidak ditemukan")
 
 
