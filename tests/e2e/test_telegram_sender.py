@@ -238,7 +238,7 @@ class MemoryOutbox:
         ]
         return ready[:limit]
 
-    async def mark_sent(self, item_id: str, worker_id: str) -> None:
+    async def mark_sent(self, item_id: str, worker_id: str, external_id: str | None = None) -> None:
         self._get(item_id).status = "sent"
 
     async def mark_retry(self, item_id: str, *, at: datetime, error_code: str) -> None:
