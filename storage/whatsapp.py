@@ -34,6 +34,10 @@ def message_key(index_key: bytes, message_id: str) -> str:
     return blind_index(message_id, key=index_key, namespace="whatsapp:message")
 
 
+def window_index(index_key: bytes, address: str) -> str:
+    return blind_index(address, key=index_key, namespace="whatsapp:window")
+
+
 @dataclass(frozen=True)
 class Pending:
     seq: int
@@ -144,7 +148,7 @@ class WhatsAppWindow:
         self._sessions, self._key = sessions, index_key
 
     def _index(self, address: str) -> str:
-        return blind_index(address, key=self._key, namespace="whatsapp:window")
+        return window_index(self._key, address)
 
     async def get(self, address: str) -> Window:
         async with self._sessions() as session:
@@ -181,30 +185,6 @@ class WhatsAppWindow:
             await session.execute(
                 statement.on_conflict_do_update(index_elements=["address_index"], set_=values)
             )
-
-
-async def record_status(
-    sessions: async_sessionmaker[AsyncSession],
-    index_key: bytes,
-    *,
-    message_id: str,
-    status: str,
-    error_code: int | None,
-) -> bool:
-    """A delivery report updates its outbox row; reports arriving out of order never go back."""
-    key = message_key(index_key, message_id)
-    where = (outbox.c.channel == CHANNEL) & (outbox.c.external_id == key)
-    async with sessions() as session, session.begin():
-        current = (await session.execute(select(outbox.c.delivery_status).where(where))).first()
-        if current is None:
-            return False
-        if RANK.get(status, 0) <= RANK.get(current.delivery_status or "", 0):
-            return True
-        values: dict[str, Any] = {"delivery_status": status}
-        if error_code is not None:
-            values["last_error"] = f"wa_{error_code}"
-        await session.execute(update(outbox).where(where).values(**values))
-    return True
 
 
 async def release_held(sessions: async_sessionmaker[AsyncSession], *, client_id: str) -> int:
