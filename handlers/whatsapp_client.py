@@ -20,6 +20,7 @@ from core.usecases.common import Sender
 from handlers import whatsapp_questions as questions
 from handlers.whatsapp_payload import CHOICE, OTHER, Inbound
 from storage.whatsapp import WhatsAppWindow
+from storage.whatsapp_reports import shred_kept_for
 
 CHANNEL = "whatsapp"
 KEYWORDS = {
@@ -234,6 +235,7 @@ async def erase(rt: Runtime, event: Inbound, *, confirmed: bool) -> None:
         text = catalogue.text("case.deleted", lang)  # nothing was held: nothing left to erase
     await WhatsAppWindow(rt.svc.sessions, rt.svc.keyring.blind_index_key).forget(event.address)
     await questions.forget(rt, sender_of(event))
+    await shred_kept_for(rt.svc.sessions, rt.svc.keyring, address=event.address)
     await say(rt, event, text)
 
 

@@ -127,3 +127,26 @@ async def shred_unreported(
         for row in rows:
             await _shred(session, keyring, row)
     return len(rows)
+
+
+async def shred_kept_for(
+    sessions: async_sessionmaker[AsyncSession], keyring: KekSource, *, address: str
+) -> int:
+    """The ASN erased their data: replies kept for a resend to them go now (e.g. an export)."""
+    query = select(outbox).where(
+        (outbox.c.channel == CHANNEL)
+        & (outbox.c.status == SENT)
+        & outbox.c.payload_enc.is_not(None)
+    )
+    shredded = 0
+    async with sessions() as session, session.begin():
+        sealer = Sealer(session, keyring)
+        for row in list(await session.execute(query)):
+            try:
+                theirs = await address_of(session, sealer, row) in (address, None)
+            except CryptoError:  # the client's key is gone already
+                theirs = True
+            if theirs:
+                await _shred(session, keyring, row)
+                shredded += 1
+    return shredded

@@ -19,6 +19,7 @@ from tests.e2e.conftest import STAFF_TOKEN
 from tests.e2e.fake_graph_api import choices
 from tests.e2e.test_telegram_journey import COUNSELLOR, register_counsellor
 from tests.e2e.whatsapp_conftest import WA, wa_fixture, wa_url  # noqa: F401
+from tests.e2e.whatsapp_outbox import all_sent, kept_payloads
 from tests.e2e.whatsapp_payloads import (
     button_reply,
     envelope,
@@ -149,11 +150,15 @@ async def test_an_asn_on_whatsapp_talks_with_a_counsellor_on_the_staff_bot(
     for canary in (SECRET, REPLY, FOLLOWUP, ASIDE, PHONE, NAME, BSUID):
         assert canary not in logged, canary
 
+    await all_sent(wa)
+    assert await kept_payloads(wa) > 0  # the export among them, sealed, for a late 131047
     await wa.write(PHONE, text("hapus"), user_id=BSUID, name=NAME)
     confirm = await wa.graph.wait_for_sent(PHONE, contains="yakin")
     assert choices(confirm[-1]["body"]) == ["erase:yes", "erase:no"]
     await wa.write(PHONE, button_reply("erase:yes"), user_id=BSUID, name=NAME)
     await wa.graph.wait_for_sent(PHONE, contains="sudah kami hapus")
+    await all_sent(wa)
+    assert await kept_payloads(wa) == 1  # only the confirmation sent after the erasure
     assert await wa.count(clients) == 0 and await wa.count(whatsapp_pending) == 0
     assert await wa.count(whatsapp_window) == 0
     api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} cek")

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from storage.tables import outbox
 from storage.whatsapp import message_key
 from tests.e2e.fake_graph_api import text_of
-from tests.e2e.test_whatsapp_delivery import claimed_case, outbox_rows, reply, wait_rows
+from tests.e2e.test_whatsapp_delivery import claimed_case, reply, wait_rows
 from tests.e2e.test_whatsapp_journey import PHONE
 from tests.e2e.whatsapp_conftest import WA, wa_fixture, wa_url  # noqa: F401
+from tests.e2e.whatsapp_outbox import all_sent, kept_payloads
 from tests.e2e.whatsapp_payloads import envelope, status_value, text
 
 LATE = "KANARI-LAPOR-TERLAMBAT-4242"
@@ -24,24 +25,6 @@ async def report(wa: WA, wamid: str, status: str, code: int | None = None) -> No
     body = envelope(status_value(wamid, status, recipient=PHONE, error_code=code))
     assert (await wa.post(body)).status_code == 200
     await wa.idle()
-
-
-async def kept_payloads(wa: WA) -> int:
-    async with wa.rt.svc.sessions() as session:
-        query = select(outbox.c.id).where(
-            outbox.c.payload_enc.is_not(None)
-            & (outbox.c.channel == "whatsapp")
-            & (outbox.c.status == "sent")
-        )
-        return len(list(await session.execute(query)))
-
-
-async def all_sent(wa: WA) -> None:
-    for _ in range(200):
-        if {row[0] for row in await outbox_rows(wa)} == {"sent"}:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(await outbox_rows(wa))
 
 
 def sends_of(wa: WA, words: str) -> list[str]:
