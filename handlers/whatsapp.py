@@ -26,7 +26,13 @@ from bot.whatsapp_sender import GraphConfig, WhatsAppSender
 from core.usecases.common import Sender
 from handlers import whatsapp_client
 from handlers.whatsapp_payload import Event, Inbound, Status, parse, signature_ok
-from storage.whatsapp import CHANNEL, WhatsAppInbox, WhatsAppWindow, release_held
+from storage.whatsapp import (
+    CHANNEL,
+    WhatsAppInbox,
+    WhatsAppWindow,
+    link_identity,
+    release_held,
+)
 from storage.whatsapp_reports import RESEND, UNKNOWN, record_status, shred_unreported
 
 log = logging.getLogger("sapa.whatsapp")
@@ -119,10 +125,18 @@ class WhatsAppChannel:
         svc = self.rt.svc
         await shred_unreported(svc.sessions, svc.keyring, sent_before=now - KEPT_FOR)
 
+    async def _link(self, bsuid: str, wa_id: str) -> None:
+        """Both ids came: each joins the client already known by the other (blind indexes)."""
+        sessions, key = self.rt.svc.sessions, self.rt.svc.keyring.blind_index_key
+        await link_identity(sessions, key, known=wa_id, alias=bsuid)
+        await link_identity(sessions, key, known=bsuid, alias=wa_id)
+
     async def _opened(self, event: Inbound) -> None:
         """The ASN wrote: the 24-hour window opens and replies held for them go out."""
         now, sender = self.rt.clock.now(), Sender(CHANNEL, event.identity)
         await self.window.wrote(event.address, at=now)
+        if event.identity.startswith("u:") and event.address.startswith("to:"):
+            await self._link(event.identity, "p:" + event.address.removeprefix("to:"))
         async with self.rt.uow() as uow:
             client = await uow.clients.find(channel=sender.channel, external_id=sender.external_id)
         if client is None:

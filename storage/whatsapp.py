@@ -20,8 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.model import new_id
 from storage.crypto import KekSource, blind_index
+from storage.repos_people import client_index
 from storage.sealing import Sealer
-from storage.tables import inbox, outbox, whatsapp_pending, whatsapp_window
+from storage.tables import (
+    client_aliases,
+    clients,
+    inbox,
+    outbox,
+    whatsapp_pending,
+    whatsapp_window,
+)
 
 CHANNEL = "whatsapp"
 HELD = "wa_held"  # the outbox error code of a reply waiting for the ASN to write again
@@ -201,3 +209,38 @@ async def release_held(sessions: async_sessionmaker[AsyncSession], *, client_id:
             .values(next_attempt_at=READY)
         )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def link_identity(
+    sessions: async_sessionmaker[AsyncSession], index_key: bytes, *, known: str, alias: str
+) -> bool:
+    """A payload carried both ids: the BSUID (alias) joins the client known by the wa_id.
+
+    Only blind indexes are compared and stored. False when there is nothing to link: no client
+    by the known id, or the alias already names a client.
+    """
+    known_index = client_index(index_key, CHANNEL, known)
+    alias_index = client_index(index_key, CHANNEL, alias)
+    async with sessions() as session, session.begin():
+        if await _client_of(session, alias_index) is not None:
+            return False
+        client_id = await _client_of(session, known_index)
+        if client_id is None:
+            return False
+        await session.execute(
+            insert(client_aliases).values(
+                channel=CHANNEL, identity_index=alias_index, client_id=client_id
+            )
+        )
+    return True
+
+
+async def _client_of(session: AsyncSession, index: str) -> str | None:
+    direct = select(clients.c.id).where(
+        (clients.c.channel == CHANNEL) & (clients.c.identity_index == index)
+    )
+    aliased = select(client_aliases.c.client_id).where(
+        (client_aliases.c.channel == CHANNEL) & (client_aliases.c.identity_index == index)
+    )
+    found: str | None = await session.scalar(direct) or await session.scalar(aliased)
+    return found
