@@ -14,7 +14,7 @@ import hmac
 import json
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -30,13 +30,15 @@ from storage.whatsapp import (
     CHANNEL,
     WhatsAppInbox,
     WhatsAppWindow,
-    record_status,
+    link_identity,
     release_held,
 )
+from storage.whatsapp_reports import RESEND, UNKNOWN, record_status, shred_unreported
 
 log = logging.getLogger("sapa.whatsapp")
 router = APIRouter()
 RETRY_AFTER = timedelta(seconds=5)
+KEPT_FOR, SHRED_EVERY = timedelta(hours=24), timedelta(minutes=10)
 
 
 class NotSentYet(Exception):
@@ -54,6 +56,7 @@ class WhatsAppChannel:
     poll_seconds: float = 1.0
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
+    _shredded_at: datetime | None = None
 
     async def accept(self, events: list[Event]) -> int:
         """Keep each event once (a replayed delivery is recognised); returns how many are new."""
@@ -79,6 +82,7 @@ class WhatsAppChannel:
                 self._wake.clear()
 
     async def run_once(self) -> int:
+        await self._shred_unreported()
         items = await self.inbox.claim(now=self.rt.clock.now())
         for item in items:
             try:
@@ -94,25 +98,45 @@ class WhatsAppChannel:
     async def process(self, item: dict[str, Any]) -> None:
         if item.pop("event", "") == "Status":
             status = Status(**item)
-            sessions, key = self.rt.svc.sessions, self.rt.svc.keyring.blind_index_key
-            known = await record_status(
-                sessions,
-                key,
+            svc = self.rt.svc
+            outcome = await record_status(
+                svc.sessions,
+                svc.keyring,
+                svc.keyring.blind_index_key,
                 message_id=status.message_id,
                 status=status.status,
                 error_code=status.error_code,
             )
-            if not known:  # the report can overtake our own bookkeeping of the send
+            if outcome == UNKNOWN:  # the report can overtake our own bookkeeping of the send
                 raise NotSentYet
+            if outcome == RESEND:  # a late 131047: the template invites, the reply is held
+                self.rt.kick()
             return
         event = Inbound(**item)
         await self._opened(event)
         await whatsapp_client.handle(self.rt, event)
 
+    async def _shred_unreported(self) -> None:
+        """Sent payloads kept for a report that never came go once no resend can be due."""
+        now = self.rt.clock.now()
+        if self._shredded_at is not None and now - self._shredded_at < SHRED_EVERY:
+            return
+        self._shredded_at = now
+        svc = self.rt.svc
+        await shred_unreported(svc.sessions, svc.keyring, sent_before=now - KEPT_FOR)
+
+    async def _link(self, bsuid: str, wa_id: str) -> None:
+        """Both ids came: each joins the client already known by the other (blind indexes)."""
+        sessions, key = self.rt.svc.sessions, self.rt.svc.keyring.blind_index_key
+        await link_identity(sessions, key, known=wa_id, alias=bsuid)
+        await link_identity(sessions, key, known=bsuid, alias=wa_id)
+
     async def _opened(self, event: Inbound) -> None:
         """The ASN wrote: the 24-hour window opens and replies held for them go out."""
         now, sender = self.rt.clock.now(), Sender(CHANNEL, event.identity)
         await self.window.wrote(event.address, at=now)
+        if event.identity.startswith("u:") and event.address.startswith("to:"):
+            await self._link(event.identity, "p:" + event.address.removeprefix("to:"))
         async with self.rt.uow() as uow:
             client = await uow.clients.find(channel=sender.channel, external_id=sender.external_id)
         if client is None:

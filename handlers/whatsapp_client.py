@@ -17,8 +17,10 @@ from core.errors import ConsentRequired, DomainError
 from core.model import Button
 from core.usecases import client_rights, intake
 from core.usecases.common import Sender
+from handlers import whatsapp_questions as questions
 from handlers.whatsapp_payload import CHOICE, OTHER, Inbound
 from storage.whatsapp import WhatsAppWindow
+from storage.whatsapp_reports import shred_kept_for
 
 CHANNEL = "whatsapp"
 KEYWORDS = {
@@ -101,6 +103,10 @@ async def explain(rt: Runtime, event: Inbound, error: DomainError) -> None:
 
 
 async def concern(rt: Runtime, event: Inbound) -> None:
+    field = await questions.asking(rt, sender_of(event))
+    if field is not None:
+        await off_question(rt, event, field)
+        return
     await intake.receive_client_message(
         uow=rt.uow(),
         sender=sender_of(event),
@@ -117,9 +123,10 @@ async def chosen(rt: Runtime, event: Inbound, data: str) -> None:
     if kind == "consent":
         await consent(rt, event, rest)
     elif kind == "cat":
-        await intake.confirm_category(
-            uow=rt.uow(), sender=sender_of(event), category=rest, clock=rt.clock, policy=rt.policy
-        )
+        lang = await locale(rt, event)
+        await say(rt, event, *await questions.begin(rt, sender_of(event), rest, lang))
+    elif kind == "q" and rest.count(":") == 1:
+        await answer(rt, event, *rest.split(":"))
     elif kind == "rate" and rest in {"1", "2", "3", "4", "5"}:
         await client_rights.record_feedback(
             uow=rt.uow(), sender=sender_of(event), rating=int(rest), comment=None, clock=rt.clock
@@ -128,6 +135,36 @@ async def chosen(rt: Runtime, event: Inbound, data: str) -> None:
         await erase(rt, event, confirmed=rest == "yes")
     else:  # a stale button or a template's quick reply: the help text says what to do
         await help_(rt, event)
+
+
+async def answer(rt: Runtime, event: Inbound, field: str, value: str) -> None:
+    lang = await locale(rt, event)
+    following = await questions.answered(rt, sender_of(event), field, value, lang)
+    if following is not None:
+        await say(rt, event, *following)
+
+
+async def off_question(rt: Runtime, event: Inbound, field: str) -> None:
+    """Text instead of a choice: a typed choice counts; else it is kept (and screened), and
+    the question is asked again, kindly."""
+    lang = await locale(rt, event)
+    typed = questions.typed_choice(field, lang, event.text)
+    if typed is not None:
+        await answer(rt, event, field, typed.rsplit(":", 1)[1])
+        return
+    reception = await intake.receive_client_message(
+        uow=rt.uow(),
+        sender=sender_of(event),
+        text=event.text,
+        screener=rt.screener,
+        classifier=rt.classifier,
+        clock=rt.clock,
+        policy=rt.policy,
+    )
+    if not reception.crisis:  # after the safety message, no question gets in the way
+        text, buttons = questions.question(field, lang)
+        reask = catalogue.text("whatsapp.question_reask", lang)
+        await say(rt, event, f"{reask}\n\n{text}", buttons)
 
 
 async def consent(rt: Runtime, event: Inbound, rest: str) -> None:
@@ -152,6 +189,7 @@ async def start(rt: Runtime, event: Inbound) -> None:
     if lang is None:
         await ask_consent(rt, event, catalogue.DEFAULT_LOCALE)
         return
+    await questions.forget(rt, sender_of(event))
     await say(rt, event, catalogue.text("client.ask_concern", lang))
 
 
@@ -196,6 +234,8 @@ async def erase(rt: Runtime, event: Inbound, *, confirmed: bool) -> None:
     except ConsentRequired:
         text = catalogue.text("case.deleted", lang)  # nothing was held: nothing left to erase
     await WhatsAppWindow(rt.svc.sessions, rt.svc.keyring.blind_index_key).forget(event.address)
+    await questions.forget(rt, sender_of(event))
+    await shred_kept_for(rt.svc.sessions, rt.svc.keyring, address=event.address)
     await say(rt, event, text)
 
 

@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -53,3 +54,7 @@ class StateStore:
             await session.execute(
                 statement.on_conflict_do_update(index_elements=["key_index"], set_=values)
             )
+
+    async def delete(self, key: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(sa_delete(bot_state).where(bot_state.c.key_index == key))

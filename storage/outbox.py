@@ -25,6 +25,7 @@ STAFF_CHANNEL = "staff"
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 DIRECT = "direct"  # a reply to a chat address, sealed under a key of its own
 READY = datetime(1970, 1, 1, tzinfo=UTC)  # a new row is due at once, whatever the worker's clock
+KEPT_UNTIL_REPORTED = frozenset({"whatsapp"})
 
 
 class SqlOutbox:
@@ -173,27 +174,7 @@ class OutboxStore:
         return OutboxItem(row.id, row.channel, address, json.loads(text), row.attempts)
 
     async def _address(self, session: AsyncSession, sealer: Sealer, row: Any) -> str | None:
-        if row.recipient_kind == DIRECT:
-            return await sealer.open(
-                row.address_enc, table="outbox", column="address", row_id=row.id, owner_id=row.id
-            )
-        table, column = (
-            (clients, "reply_address")
-            if row.recipient_kind == "client"
-            else (staff, "telegram_chat")
-        )
-        token = await session.scalar(
-            select(table.c[f"{column}_enc"]).where(table.c.id == row.recipient_id)
-        )
-        if token is None:
-            return None
-        return await sealer.open(
-            token,
-            table=table.name,
-            column=column,
-            row_id=row.recipient_id,
-            owner_id=row.recipient_id,
-        )
+        return await address_of(session, sealer, row)
 
     async def enqueue_direct(
         self, *, channel: str, address: str, payload: dict[str, Any], urgent: bool = False
@@ -229,15 +210,25 @@ class OutboxStore:
             )
 
     async def mark_sent(self, item_id: str, worker_id: str, external_id: str | None = None) -> None:
-        await self._shred_direct(item_id)
+        # A WhatsApp report may still ask for a resend (131047): kept sealed until it is final.
+        keep = external_id is not None and await self._channel(item_id) in KEPT_UNTIL_REPORTED
+        if not keep:
+            await self._shred_direct(item_id)
         await self._set(
             item_id,
             status=SENT,
             sent_at=datetime.now(UTC),
-            payload_enc=None,
+            **({} if keep else {"payload_enc": None}),
             lease_owner=None,
             external_id=external_id,
         )
+
+    async def _channel(self, item_id: str) -> str | None:
+        async with self._sessions() as session:
+            found: str | None = await session.scalar(
+                select(outbox.c.channel).where(outbox.c.id == item_id)
+            )
+        return found
 
     async def mark_retry(self, item_id: str, *, at: datetime, error_code: str) -> None:
         await self._set(
@@ -286,3 +277,26 @@ class OutboxStore:
             )
         age = (now - oldest).total_seconds() if oldest else 0.0
         return OutboxCounts(int(pending or 0), int(dead or 0), max(age, 0.0))
+
+
+async def address_of(session: AsyncSession, sealer: Sealer, row: Any) -> str | None:
+    """A row's reply address: sealed on the row itself, or the recipient's own."""
+    if row.recipient_kind == DIRECT:
+        return await sealer.open(
+            row.address_enc, table="outbox", column="address", row_id=row.id, owner_id=row.id
+        )
+    table, column = (
+        (clients, "reply_address") if row.recipient_kind == "client" else (staff, "telegram_chat")
+    )
+    token = await session.scalar(
+        select(table.c[f"{column}_enc"]).where(table.c.id == row.recipient_id)
+    )
+    if token is None:
+        return None
+    return await sealer.open(
+        token,
+        table=table.name,
+        column=column,
+        row_id=row.recipient_id,
+        owner_id=row.recipient_id,
+    )

@@ -14,6 +14,7 @@ from storage.crypto import blind_index
 from storage.sealing import Sealer
 from storage.tables import (
     cases,
+    client_aliases,
     clients,
     feedback,
     invites,
@@ -33,12 +34,16 @@ def ids_of(text: str) -> tuple[str, ...]:
     return tuple(part for part in text.split(",") if part)
 
 
+def client_index(index_key: bytes, channel: str, external_id: str) -> str:
+    return blind_index(external_id, key=index_key, namespace=f"client:{channel}")
+
+
 class SqlClientRepository:
     def __init__(self, session: AsyncSession, sealer: Sealer, index_key: bytes) -> None:
         self._s, self._sealer, self._key = session, sealer, index_key
 
     def _index(self, channel: str, external_id: str) -> str:
-        return blind_index(external_id, key=self._key, namespace=f"client:{channel}")
+        return client_index(self._key, channel, external_id)
 
     async def add(self, client: Client, *, external_id: str) -> None:
         await self._sealer.create_key(client.id)
@@ -72,7 +77,15 @@ class SqlClientRepository:
 
     async def find(self, *, channel: str, external_id: str) -> Client | None:
         index = self._index(channel, external_id)
-        return await self._one((clients.c.channel == channel) & (clients.c.identity_index == index))
+        found = await self._one(
+            (clients.c.channel == channel) & (clients.c.identity_index == index)
+        )
+        if found is None:  # a second identity of a known client (e.g. a WhatsApp BSUID)
+            aliased = select(client_aliases.c.client_id).where(
+                (client_aliases.c.channel == channel) & (client_aliases.c.identity_index == index)
+            )
+            found = await self._one(clients.c.id.in_(aliased.scalar_subquery()))
+        return found
 
     async def _one(self, where: Any) -> Client | None:
         row = (await self._s.execute(select(clients).where(where))).first()
@@ -125,6 +138,7 @@ class SqlClientRepository:
         await self._s.execute(delete(feedback).where(feedback.c.case_id.in_(case_ids)))
         await self._s.execute(delete(messages).where(messages.c.case_id.in_(case_ids)))
         await self._s.execute(delete(cases).where(cases.c.client_id == client_id))
+        await self._s.execute(delete(client_aliases).where(client_aliases.c.client_id == client_id))
         await self._s.execute(delete(clients).where(clients.c.id == client_id))
 
 

@@ -320,3 +320,13 @@ whatsapp_window = Table(
     _at("last_inbound_at"),
     _at("invited_at"),
 )
+
+# A second identity of the same client (WhatsApp: the BSUID next to the wa_id it was first
+# known by), as a blind index in the client's own namespace; never the raw id.
+client_aliases = Table(
+    "client_aliases",
+    metadata,
+    Column("channel", String(20), primary_key=True),
+    Column("identity_index", String(64), primary_key=True),
+    Column("client_id", String(ID), nullable=False, index=True),
+)

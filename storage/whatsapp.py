@@ -20,8 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.model import new_id
 from storage.crypto import KekSource, blind_index
+from storage.repos_people import client_index
 from storage.sealing import Sealer
-from storage.tables import inbox, outbox, whatsapp_pending, whatsapp_window
+from storage.tables import (
+    client_aliases,
+    clients,
+    inbox,
+    outbox,
+    whatsapp_pending,
+    whatsapp_window,
+)
 
 CHANNEL = "whatsapp"
 HELD = "wa_held"  # the outbox error code of a reply waiting for the ASN to write again
@@ -32,6 +40,10 @@ MAX_ATTEMPTS = 5
 
 def message_key(index_key: bytes, message_id: str) -> str:
     return blind_index(message_id, key=index_key, namespace="whatsapp:message")
+
+
+def window_index(index_key: bytes, address: str) -> str:
+    return blind_index(address, key=index_key, namespace="whatsapp:window")
 
 
 @dataclass(frozen=True)
@@ -144,7 +156,7 @@ class WhatsAppWindow:
         self._sessions, self._key = sessions, index_key
 
     def _index(self, address: str) -> str:
-        return blind_index(address, key=self._key, namespace="whatsapp:window")
+        return window_index(self._key, address)
 
     async def get(self, address: str) -> Window:
         async with self._sessions() as session:
@@ -183,30 +195,6 @@ class WhatsAppWindow:
             )
 
 
-async def record_status(
-    sessions: async_sessionmaker[AsyncSession],
-    index_key: bytes,
-    *,
-    message_id: str,
-    status: str,
-    error_code: int | None,
-) -> bool:
-    """A delivery report updates its outbox row; reports arriving out of order never go back."""
-    key = message_key(index_key, message_id)
-    where = (outbox.c.channel == CHANNEL) & (outbox.c.external_id == key)
-    async with sessions() as session, session.begin():
-        current = (await session.execute(select(outbox.c.delivery_status).where(where))).first()
-        if current is None:
-            return False
-        if RANK.get(status, 0) <= RANK.get(current.delivery_status or "", 0):
-            return True
-        values: dict[str, Any] = {"delivery_status": status}
-        if error_code is not None:
-            values["last_error"] = f"wa_{error_code}"
-        await session.execute(update(outbox).where(where).values(**values))
-    return True
-
-
 async def release_held(sessions: async_sessionmaker[AsyncSession], *, client_id: str) -> int:
     """The ASN wrote again: replies held outside the 24-hour window go out now."""
     async with sessions() as session, session.begin():
@@ -221,3 +209,38 @@ async def release_held(sessions: async_sessionmaker[AsyncSession], *, client_id:
             .values(next_attempt_at=READY)
         )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def link_identity(
+    sessions: async_sessionmaker[AsyncSession], index_key: bytes, *, known: str, alias: str
+) -> bool:
+    """A payload carried both ids: the BSUID (alias) joins the client known by the wa_id.
+
+    Only blind indexes are compared and stored. False when there is nothing to link: no client
+    by the known id, or the alias already names a client.
+    """
+    known_index = client_index(index_key, CHANNEL, known)
+    alias_index = client_index(index_key, CHANNEL, alias)
+    async with sessions() as session, session.begin():
+        if await _client_of(session, alias_index) is not None:
+            return False
+        client_id = await _client_of(session, known_index)
+        if client_id is None:
+            return False
+        await session.execute(
+            insert(client_aliases).values(
+                channel=CHANNEL, identity_index=alias_index, client_id=client_id
+            )
+        )
+    return True
+
+
+async def _client_of(session: AsyncSession, index: str) -> str | None:
+    direct = select(clients.c.id).where(
+        (clients.c.channel == CHANNEL) & (clients.c.identity_index == index)
+    )
+    aliased = select(client_aliases.c.client_id).where(
+        (client_aliases.c.channel == CHANNEL) & (client_aliases.c.identity_index == index)
+    )
+    found: str | None = await session.scalar(direct) or await session.scalar(aliased)
+    return found

@@ -109,10 +109,10 @@ async def test_a_failed_delivery_report_is_surfaced_on_the_outbox_row(wa: WA) ->
     await consent(wa)
     await wait_rows(wa, ("sent", None), count=2)  # the privacy notice and the question
     sent = wa.graph.sent(PHONE)[-1]["wamid"]
-    report = status_value(sent, "failed", recipient=PHONE, error_code=131047)
+    report = status_value(sent, "failed", recipient=PHONE, error_code=131026)
     assert (await wa.post(envelope(report))).status_code == 200
     await wa.idle()
-    assert ("sent", "wa_131047", "failed") in await outbox_rows(wa)
+    assert ("sent", "wa_131026", "failed") in await outbox_rows(wa)
 
 
 async def test_a_retry_continues_after_the_parts_already_delivered(wa: WA) -> None:
@@ -135,6 +135,9 @@ async def test_an_asn_known_by_bsuid_then_by_number_gets_held_replies(wa: WA) ->
     await wa.write(None, text("Saya butuh teman bicara"), user_id=bsuid)
     await wa.graph.wait_for_sent(bsuid, contains="Sepertinya ini tentang")
     await wa.write(None, list_reply("cat:kesehatan_jiwa"), user_id=bsuid)
+    for asked, field in enumerate(("gender", "age", "employment"), start=1):  # all skipped
+        await wa.graph.wait_for_sent(bsuid, contains="Pertanyaan opsional", count=asked)
+        await wa.write(None, list_reply(f"q:{field}:-"), user_id=bsuid)
     opened = await wa.graph.wait_for_sent(bsuid, contains="tercatat dengan kode")
     code = opened[-1]["body"]["text"]["body"].split("kode ")[1].split(".")[0]
     staff = await counsellor(wa)  # type: ignore[arg-type]

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from storage.tables import clients, outbox, whatsapp_pending, whatsapp_window
+from storage.stats_source import load_case_facts
+from storage.tables import cases, clients, outbox, whatsapp_pending, whatsapp_window
 from tests.e2e.conftest import STAFF_TOKEN
 from tests.e2e.fake_graph_api import choices
 from tests.e2e.test_telegram_journey import COUNSELLOR, register_counsellor
 from tests.e2e.whatsapp_conftest import WA, wa_fixture, wa_url  # noqa: F401
+from tests.e2e.whatsapp_outbox import all_sent, kept_payloads
 from tests.e2e.whatsapp_payloads import (
     button_reply,
     envelope,
@@ -31,6 +34,7 @@ BSUID = "ID.7788990011223344"
 SECRET = "KANARI-WA-RAHASIA-5150 suami saya"
 REPLY = "KANARI-WA-JAWABAN-6262"
 FOLLOWUP = "KANARI-WA-LANJUTAN-7373"
+ASIDE = "KANARI-WA-SELA-8484 maaf saya bingung"
 
 
 async def consent(wa: WA, phone: str = PHONE, **who: str) -> None:
@@ -43,6 +47,26 @@ async def consent(wa: WA, phone: str = PHONE, **who: str) -> None:
     await wa.graph.wait_for_sent(phone, contains="Silakan ceritakan")
 
 
+async def answer_questions(wa: WA, phone: str, **who: str) -> None:
+    """One answered, one skipped, one re-asked after free text and then answered."""
+    gender = await wa.graph.wait_for_sent(phone, contains="opsional (boleh dilewati)")
+    body = gender[-1]["body"]
+    assert body["interactive"]["type"] == "button"
+    assert choices(body) == ["q:gender:perempuan", "q:gender:laki_laki", "q:gender:-"]
+    await wa.write(phone, button_reply("q:gender:perempuan", "Perempuan"), name=NAME, **who)
+    age = await wa.graph.wait_for_sent(phone, contains="opsional: kelompok usia")
+    assert age[-1]["body"]["interactive"]["type"] == "list"  # 4 bands and "Lewati"
+    assert choices(age[-1]["body"])[-1] == "q:age:-"
+    await wa.write(phone, list_reply("q:age:-", "Lewati"), name=NAME, **who)
+    await wa.graph.wait_for_sent(phone, contains="opsional: status kepegawaian")
+    await wa.write(phone, text(ASIDE), name=NAME, **who)
+    again = await wa.graph.wait_for_sent(phone, contains="sudah kami simpan")
+    assert "status kepegawaian" in again[-1]["body"]["interactive"]["body"]["text"]
+    assert choices(again[-1]["body"]) == ["q:employment:PNS", "q:employment:PPPK", "q:employment:-"]
+    assert "tercatat dengan kode" not in json.dumps(wa.graph.sent(phone))  # not opened yet
+    await wa.write(phone, button_reply("q:employment:PNS", "PNS"), name=NAME, **who)
+
+
 async def open_case(wa: WA, phone: str = PHONE, **who: str) -> str:
     await wa.write(phone, text(SECRET), name=NAME, **who)
     prompt = await wa.graph.wait_for_sent(phone, contains="Sepertinya ini tentang")
@@ -50,10 +74,23 @@ async def open_case(wa: WA, phone: str = PHONE, **who: str) -> str:
     assert body["interactive"]["type"] == "list"
     assert choices(body)[0] == "cat:kesehatan_jiwa" and "cat:hukum" in choices(body)
     await wa.write(phone, list_reply("cat:kesehatan_jiwa", "Ya, benar"), name=NAME, **who)
+    await answer_questions(wa, phone, **who)
     opened = await wa.graph.wait_for_sent(phone, contains="tercatat dengan kode")
     said = opened[-1]["body"]["text"]["body"]
     assert "Psikologi" in said and "Posisi antrean: 1" in said
     return str(said.split("kode ")[1].split(".")[0])
+
+
+async def demographics_kept(wa: WA) -> None:
+    """Only the bands reach the case, and the statistics count them."""
+    async with wa.rt.svc.sessions() as session:
+        row = (
+            await session.execute(select(cases.c.gender, cases.c.age_band, cases.c.employment))
+        ).one()
+    assert tuple(row) == ("perempuan", None, "PNS")
+    span = {"start": datetime(2000, 1, 1, tzinfo=UTC), "end": datetime(2100, 1, 1, tzinfo=UTC)}
+    facts = await load_case_facts(wa.rt.svc.sessions, **span)
+    assert [(f.gender, f.age_band, f.employment) for f in facts] == [("perempuan", None, "PNS")]
 
 
 async def test_an_asn_on_whatsapp_talks_with_a_counsellor_on_the_staff_bot(
@@ -63,6 +100,7 @@ async def test_an_asn_on_whatsapp_talks_with_a_counsellor_on_the_staff_bot(
     await register_counsellor(wa)  # type: ignore[arg-type]
     await consent(wa, user_id=BSUID)
     code = await open_case(wa, user_id=BSUID)
+    await demographics_kept(wa)
 
     api = wa.api
     await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains=f"Kasus baru {code}")
@@ -96,9 +134,10 @@ async def test_an_asn_on_whatsapp_talks_with_a_counsellor_on_the_staff_bot(
     assert document[-1]["body"]["document"]["id"].startswith("media-")
     exported = json.loads(upload["body"]["content"])
     assert exported["cases"][0]["code"] == code and SECRET in upload["body"]["content"].decode()
+    assert ASIDE in upload["body"]["content"].decode()  # free text between questions is kept
 
     stored = await wa.stored()
-    for canary in (SECRET, REPLY, FOLLOWUP, PHONE, NAME, BSUID):
+    for canary in (SECRET, REPLY, FOLLOWUP, ASIDE, PHONE, NAME, BSUID):
         assert canary.encode() not in stored, canary
     for call in wa.graph.sent():  # message ids embed the number: kept only as blind indexes
         assert call["wamid"].encode() not in stored
@@ -108,14 +147,18 @@ async def test_an_asn_on_whatsapp_talks_with_a_counsellor_on_the_staff_bot(
     logged = "\n".join(r.getMessage() + str(r.args or "") for r in caplog.records)
     logged += capsys.readouterr().out + capsys.readouterr().err
     assert len(caplog.records) > 10
-    for canary in (SECRET, REPLY, FOLLOWUP, PHONE, NAME, BSUID):
+    for canary in (SECRET, REPLY, FOLLOWUP, ASIDE, PHONE, NAME, BSUID):
         assert canary not in logged, canary
 
+    await all_sent(wa)
+    assert await kept_payloads(wa) > 0  # the export among them, sealed, for a late 131047
     await wa.write(PHONE, text("hapus"), user_id=BSUID, name=NAME)
     confirm = await wa.graph.wait_for_sent(PHONE, contains="yakin")
     assert choices(confirm[-1]["body"]) == ["erase:yes", "erase:no"]
     await wa.write(PHONE, button_reply("erase:yes"), user_id=BSUID, name=NAME)
     await wa.graph.wait_for_sent(PHONE, contains="sudah kami hapus")
+    await all_sent(wa)
+    assert await kept_payloads(wa) == 1  # only the confirmation sent after the erasure
     assert await wa.count(clients) == 0 and await wa.count(whatsapp_pending) == 0
     assert await wa.count(whatsapp_window) == 0
     api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} review")
@@ -142,3 +185,19 @@ async def test_the_asn_is_known_again_by_wa_id_when_there_is_no_user_id(wa: WA) 
     await wa.write(PHONE, text("help"))
     await wa.graph.wait_for_sent(PHONE, contains="DELETE - erase all your data")
     assert await wa.count(clients) == 1
+
+
+async def test_crisis_during_the_questions_gets_the_safety_message_and_no_question(wa: WA) -> None:
+    await register_counsellor(wa)  # type: ignore[arg-type]
+    await consent(wa)
+    await wa.write(PHONE, text("saya sedang ada masalah dengan atasan di kantor"))
+    await wa.graph.wait_for_sent(PHONE, kind="interactive", count=2)
+    await wa.write(PHONE, list_reply("cat:hukum", "Hukum"))
+    await wa.graph.wait_for_sent(PHONE, contains="opsional (boleh dilewati)")
+    await wa.write(PHONE, text("saya sudah tidak kuat, pengen bunuh diri aja"))
+    await wa.graph.wait_for_sent(PHONE, contains="119")
+    await wa.api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="KRISIS")
+    await wa.idle()
+    said = [json.dumps(c["body"], ensure_ascii=False) for c in wa.graph.sent(PHONE)]
+    after = said[next(i for i, b in enumerate(said) if "opsional (boleh dilewati)" in b) + 1 :]
+    assert after and "Keselamatan" in after[0] and not any("sudah kami simpan" in b for b in after)
