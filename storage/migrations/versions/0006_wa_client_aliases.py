@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_wa_client_aliases"
-down_revision = "0005_whatsapp"
+down_revision = "0005_i8scale"
 branch_labels = None
 depends_on = None
 
