@@ -17,6 +17,13 @@ from core.triage import Category, Classification, Classifier, ClassifierUnavaila
 from tests.e2e.fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_PATH = Path("/usr/bin/chromium")
+# A laptop without Chromium skips the browser tests with the reason; CI (CI=true) never
+# skips them: there a missing browser is an error (`make test` installs it first).
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM_PATH.exists() and os.environ.get("CI", "").lower() != "true",
+    reason="Chromium missing at /usr/bin/chromium: run `make browser` first",
+)
 CLIENT_TOKEN = "1111:asn-bot-token"
 STAFF_TOKEN = "2222:staff-bot-token"
 

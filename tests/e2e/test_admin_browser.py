@@ -17,12 +17,12 @@ from playwright.async_api import expect as pw_expect
 
 from bot.app import create_app
 from core.model import Role
-from tests.e2e.conftest import SwitchableClassifier, e2e_settings
+from tests.e2e.conftest import SwitchableClassifier, e2e_settings, needs_chromium
 from tests.e2e.test_staff_console import CHANNEL, PASSWORD, Console, Inbox
 from tests.e2e.test_staff_console_browser import CHROMIUM, SHOTS, Served, free_port
 
 CANARY = "KANARI-BROWSER-4471"
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="run `make browser` first")
+pytestmark = needs_chromium
 
 
 @pytest.fixture

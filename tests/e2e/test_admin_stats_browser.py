@@ -16,6 +16,7 @@ import uvicorn
 from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
 from playwright.async_api import expect as pw_expect
 
+from tests.e2e.conftest import needs_chromium
 from tests.e2e.test_staff_console_browser import CHROMIUM, DESKTOP, SHOTS, free_port
 from tests.integration.admin_world import CANARY, PASSWORD, World, world
 
@@ -32,7 +33,7 @@ CHARTS = (
     "employment",
 )
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="run `make browser` first")
+pytestmark = needs_chromium
 
 
 @dataclass

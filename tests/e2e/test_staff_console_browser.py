@@ -19,14 +19,14 @@ from playwright.async_api import expect as pw_expect
 
 from bot.app import create_app
 from core.model import Role
-from tests.e2e.conftest import ROOT, SwitchableClassifier, e2e_settings
+from tests.e2e.conftest import ROOT, SwitchableClassifier, e2e_settings, needs_chromium
 from tests.e2e.test_staff_console import CHANNEL, PASSWORD, XSS, Console, Inbox
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "var" / "screenshots"
 DESKTOP = {"width": 1280, "height": 800}
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="run `make browser` first")
+pytestmark = needs_chromium
 
 
 def free_port() -> int:

@@ -22,7 +22,7 @@ from playwright.async_api import expect as pw_expect
 from bot.app import create_app
 from bot.runtime import Runtime
 from core.usecases.casework import claim_case, reply_to_client
-from tests.e2e.conftest import ROOT, SwitchableClassifier
+from tests.e2e.conftest import ROOT, SwitchableClassifier, needs_chromium
 from tests.e2e.web_conftest import Web, counsellor, web_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -31,7 +31,7 @@ SECRET = "KANARI-PERAMBAN-3318 saya lelah dengan diet ekstrem"
 XSS = ("<script>alert(1)</script>", "<img src=x onerror=alert(2)>")
 PHONE = {"width": 390, "height": 844}
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="run `make browser` first")
+pytestmark = needs_chromium
 
 
 def free_port() -> int:
