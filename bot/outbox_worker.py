@@ -45,16 +45,35 @@ class RateLimiter:
     _channel_slots: dict[str, list[float]] = field(default_factory=dict)
 
     async def wait(self, channel: str, address: str) -> None:
+        await self.pace_chat(channel, address)
+        await self.take_slot(channel, address)
+
+    async def pace_chat(self, channel: str, address: str) -> None:
+        """Wait until this chat may get its next message."""
         loop = asyncio.get_running_loop()
-        delay = max(0.0, self._chat_next.get((channel, address), 0.0) - loop.time())
-        slots = [t for t in self._channel_slots.get(channel, []) if t > loop.time() - 1.0]
-        if len(slots) >= self.per_second:
-            delay = max(delay, slots[0] + 1.0 - loop.time())
-        if delay:
+        chat_delay = self._chat_next.get((channel, address), 0.0) - loop.time()
+        if chat_delay > 0:
+            await asyncio.sleep(chat_delay)
+
+    async def take_slot(self, channel: str, address: str) -> None:
+        """Wait for a free slot in the channel's one-second window and take it.
+
+        Other chats are delivered concurrently: the window is checked again after every
+        sleep, as they may have taken the free slots meanwhile."""
+        loop = asyncio.get_running_loop()
+        while True:
+            delay = self._channel_delay(channel, loop.time())
+            if delay <= 0:
+                break
             await asyncio.sleep(delay)
         now = loop.time()
         self._chat_next[(channel, address)] = now + self.per_chat_interval
-        self._channel_slots[channel] = [*slots, now]
+        self._channel_slots[channel].append(now)
+
+    def _channel_delay(self, channel: str, now: float) -> float:
+        slots = [t for t in self._channel_slots.get(channel, []) if t > now - 1.0]
+        self._channel_slots[channel] = slots
+        return slots[0] + 1.0 - now if len(slots) >= self.per_second else 0.0
 
 
 def backoff(attempts: int) -> float:
@@ -72,7 +91,9 @@ class OutboxWorker:
     idle_seconds: float = 0.5
     limiter: RateLimiter = field(default_factory=RateLimiter)
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    concurrency: int = 8  # sends (and their database writes) in flight at once
     _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _slots: asyncio.Semaphore | None = field(default=None, repr=False)
 
     async def run_once(self) -> int:
         """Deliver one batch; returns how many rows were handled."""
@@ -85,9 +106,22 @@ class OutboxWorker:
             lease_seconds=self.lease_seconds,
             channels=tuple(self.senders),
         )
+        # One chat waiting out its 1 s pacing must not hold up the other chats: each chat's
+        # messages go in order, different chats concurrently.
+        lanes: dict[tuple[str, str | None], list[OutboxItemLike]] = {}
         for item in items:
-            await self._deliver(item)
+            lanes.setdefault((item.channel, item.address), []).append(item)
+        outcomes = await asyncio.gather(
+            *(self._deliver_in_order(lane) for lane in lanes.values()), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
         return len(items)
+
+    async def _deliver_in_order(self, lane: list[OutboxItemLike]) -> None:
+        for item in lane:
+            await self._deliver(item)
 
     async def run_forever(self) -> None:
         while True:
@@ -109,9 +143,16 @@ class OutboxWorker:
         if item.address is None:
             await self.store.mark_dead(item.id, "no_address")
             return
-        await self.limiter.wait(item.channel, item.address)
+        await self.limiter.pace_chat(item.channel, item.address)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.concurrency)
+        async with self._slots:  # a chat waiting for its pacing holds no slot
+            await self.limiter.take_slot(item.channel, item.address)
+            await self._send(item)
+
+    async def _send(self, item: OutboxItemLike) -> None:
         try:
-            await self.senders[item.channel].send(address=item.address, payload=item.payload)
+            await self.senders[item.channel].send(address=item.address or "", payload=item.payload)
         except RetryLater as wait:
             await self._retry(item, wait.seconds, wait.code)
         except DeliveryFailed as failure:
