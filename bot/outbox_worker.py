@@ -94,46 +94,73 @@ class OutboxWorker:
     concurrency: int = 8  # sends (and their database writes) in flight at once
     _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
+    _lanes: dict[tuple[str, str | None], list[tuple[float, Any]]] = field(
+        default_factory=dict, repr=False
+    )
+    _lane_tasks: dict[tuple[str, str | None], asyncio.Task[None]] = field(
+        default_factory=dict, repr=False
+    )
 
     async def run_once(self) -> int:
-        """Deliver one batch; returns how many rows were handled."""
-        if not self.senders:
+        """Claim one batch and deliver it completely; returns how many rows were handled."""
+        handled = await self._claim()
+        await asyncio.gather(*self._lane_tasks.values())
+        return handled
+
+    async def run_forever(self) -> None:
+        """Claims keep coming while slow chats are still being paced: one chat waiting for
+        Telegram's 1 msg/s never holds up the others."""
+        try:
+            while True:
+                try:
+                    handled = await self._claim()
+                except Exception:  # a database restart must not kill delivery for good
+                    log.exception("outbox batch failed; retrying")
+                    handled = 0
+                if not handled:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.idle_seconds):
+                            await self._wake.wait()
+                    self._wake.clear()
+        finally:
+            lanes = list(self._lane_tasks.values())
+            for task in lanes:
+                task.cancel()
+            await asyncio.gather(*lanes, return_exceptions=True)
+
+    async def _claim(self) -> int:
+        room = self.batch - sum(len(lane) for lane in self._lanes.values())
+        if not self.senders or room <= 0:
             return 0
         items = await self.store.claim_batch(
             worker_id=self.worker_id,
             now=self.clock.now(),
-            limit=self.batch,
+            limit=room,
             lease_seconds=self.lease_seconds,
             channels=tuple(self.senders),
         )
-        # One chat waiting out its 1 s pacing must not hold up the other chats: each chat's
-        # messages go in order, different chats concurrently.
-        lanes: dict[tuple[str, str | None], list[OutboxItemLike]] = {}
-        for item in items:
-            lanes.setdefault((item.channel, item.address), []).append(item)
-        outcomes = await asyncio.gather(
-            *(self._deliver_in_order(lane) for lane in lanes.values()), return_exceptions=True
-        )
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        claimed_at = asyncio.get_running_loop().time()
+        for item in items:  # one lane per chat: in order within a chat, chats concurrently
+            key = (item.channel, item.address)
+            self._lanes.setdefault(key, []).append((claimed_at, item))
+            if key not in self._lane_tasks:
+                self._lane_tasks[key] = asyncio.create_task(self._run_lane(key))
         return len(items)
 
-    async def _deliver_in_order(self, lane: list[OutboxItemLike]) -> None:
-        for item in lane:
-            await self._deliver(item)
-
-    async def run_forever(self) -> None:
-        while True:
-            try:
-                handled = await self.run_once()
-            except Exception:  # a database restart must not kill delivery for good
-                log.exception("outbox batch failed; retrying")
-                handled = 0
-            if not handled:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
-                self._wake.clear()
+    async def _run_lane(self, key: tuple[str, str | None]) -> None:
+        lane = self._lanes[key]
+        try:
+            while lane:
+                claimed_at, item = lane.pop(0)
+                if asyncio.get_running_loop().time() - claimed_at > self.lease_seconds * 0.8:
+                    continue  # its lease is running out: left to be claimed again, not doubled
+                try:
+                    await self._deliver(item)
+                except Exception:  # a database restart: the row is claimed again later
+                    log.exception("outbox delivery failed; retrying after the lease")
+        finally:
+            del self._lanes[key], self._lane_tasks[key]
+            self._wake.set()  # room for more
 
     def kick(self) -> None:
         """Something was written to the outbox: deliver it now instead of at the next poll."""
