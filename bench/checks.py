@@ -49,20 +49,14 @@ async def figures(url: str) -> dict[str, Any]:
             stored = await conn.scalar(
                 select(func.count()).select_from(messages).where(messages.c.direction == "client")
             )
-            by_status = dict(
-                (
-                    await conn.execute(
-                        select(outbox.c.status, func.count()).group_by(outbox.c.status)
-                    )
-                )
-                .tuples()
-                .all()
+            counted = select(outbox.c.channel, outbox.c.status, func.count()).group_by(
+                outbox.c.channel, outbox.c.status
             )
-            times = (
-                await conn.execute(
-                    select(outbox.c.created_at, outbox.c.sent_at).where(outbox.c.status == "sent")
-                )
-            ).all()
+            by_status = (await conn.execute(counted)).tuples().all()
+            sent = select(outbox.c.channel, outbox.c.created_at, outbox.c.sent_at).where(
+                outbox.c.status == "sent"
+            )
+            times = (await conn.execute(sent)).tuples().all()
     finally:
         await engine.dispose()
 
