@@ -92,7 +92,7 @@ class Pace:
 
     watch: ReplyWatch
     think: float
-    patience: float = 60.0
+    patience: float = 10.0
 
 
 async def run_clients(
@@ -137,6 +137,7 @@ class Counsellors:
     """One counsellor per queue on the staff bot: claims every new case and answers it."""
 
     ANSWER = "Selamat siang, saya konselor yang menangani. Silakan cerita kapan saja."
+    ROUND_SECONDS = 2.0  # each counsellor takes at most one new case per round
 
     def __init__(self, api: FakeBotApi, webhook: Webhook, token: str, queues: list[str]) -> None:
         self.api, self.webhook, self.token, self.queues = api, webhook, token, queues
@@ -154,12 +155,16 @@ class Counsellors:
 
     async def work(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            busy: set[int] = set()
             for chat, code in self._new_cases():
+                if chat in busy:
+                    continue  # a human pace: one case per counsellor per round
+                busy.add(chat)
                 self.claimed.add(code)
                 await self._say(chat, f"/ambil {code}")
                 await self._say(chat, f"/balas {code} {self.ANSWER}")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.2)
+                await asyncio.wait_for(stop.wait(), self.ROUND_SECONDS)
 
     def _new_cases(self) -> list[tuple[int, str]]:
         found = []

@@ -185,20 +185,21 @@ async def main(args: argparse.Namespace) -> None:
     await asyncio.to_thread(root.mkdir, parents=True, exist_ok=True)
     async with local_server(model, port=free_port(), log_file=log) as (url, token, proc):
         rasa = Process(proc, url, log)
-        async with FakeBotApi() as api:
-            for offset, kind in enumerate(
-                ["sqlite"] if args.sqlite_only else ["sqlite", "postgresql"]
-            ):
+        kinds = ["sqlite"] if args.sqlite_only else ["sqlite", "postgresql"]
+        for offset, kind in enumerate(kinds):  # a fresh fake Bot API for each configuration
+            async with FakeBotApi() as api:
                 base = ASN_BASE + offset * 100_000
                 results[f"app_{kind}"] = await run_app(
                     kind, api, (url, token, rasa), args, base, root / kind
                 )
-                print(json.dumps(results[f"app_{kind}"]), flush=True)
-            if not args.no_refs:
-                results["ref_echo"] = await run_echo(api, args, ASN_BASE + 500_000, root / "echo")
-                print(json.dumps(results["ref_echo"]), flush=True)
-                results["ref_rasa"] = await run_rasa(api, args, ASN_BASE + 600_000, root / "rasa")
-                print(json.dumps(results["ref_rasa"]), flush=True)
+            print(json.dumps(results[f"app_{kind}"]), flush=True)
+        if not args.no_refs:
+            async with FakeBotApi() as api:
+                results["ref_echo"] = await run_echo(api, args, ASN_BASE, root / "echo")
+            print(json.dumps(results["ref_echo"]), flush=True)
+            async with FakeBotApi() as api:
+                results["ref_rasa"] = await run_rasa(api, args, ASN_BASE, root / "rasa")
+            print(json.dumps(results["ref_rasa"]), flush=True)
     model.unlink(missing_ok=True)
     print(json.dumps({"bench": "pipeline", "config": "ratios", **ratios(results)}), flush=True)
 

@@ -92,6 +92,9 @@ class OutboxWorker:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     concurrency: int = 8  # sends (and their database writes) in flight at once
+    # Rows held in memory across all chats: chats paced by Telegram (a flooded staff chat)
+    # must leave room for the others.
+    max_held: int = 200
     _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
     _lanes: dict[tuple[str, str | None], list[tuple[float, Any]]] = field(
@@ -129,13 +132,13 @@ class OutboxWorker:
             await asyncio.gather(*lanes, return_exceptions=True)
 
     async def _claim(self) -> int:
-        room = self.batch - sum(len(lane) for lane in self._lanes.values())
+        room = self.max_held - sum(len(lane) for lane in self._lanes.values())
         if not self.senders or room <= 0:
             return 0
         items = await self.store.claim_batch(
             worker_id=self.worker_id,
             now=self.clock.now(),
-            limit=room,
+            limit=min(self.batch, room),
             lease_seconds=self.lease_seconds,
             channels=tuple(self.senders),
         )
