@@ -92,8 +92,7 @@ class OutboxWorker:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     concurrency: int = 8  # sends (and their database writes) in flight at once
-    # Rows held in memory across all chats: chats paced by Telegram (a flooded staff chat)
-    # must leave room for the others.
+    # Rows held in memory per channel, across its chats.
     max_held: int = 200
     _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
@@ -132,15 +131,21 @@ class OutboxWorker:
             await asyncio.gather(*lanes, return_exceptions=True)
 
     async def _claim(self) -> int:
-        room = self.max_held - sum(len(lane) for lane in self._lanes.values())
-        if not self.senders or room <= 0:
-            return 0
+        """Each channel has its own room: a flooded staff bot leaves the ASN bot free."""
+        claimed = 0
+        for channel in self.senders:
+            held = sum(len(lane) for (c, _), lane in self._lanes.items() if c == channel)
+            if self.max_held - held > 0:
+                claimed += await self._claim_channel(channel, min(self.batch, self.max_held - held))
+        return claimed
+
+    async def _claim_channel(self, channel: str, limit: int) -> int:
         items = await self.store.claim_batch(
             worker_id=self.worker_id,
             now=self.clock.now(),
-            limit=min(self.batch, room),
+            limit=limit,
             lease_seconds=self.lease_seconds,
-            channels=tuple(self.senders),
+            channels=(channel,),
         )
         claimed_at = asyncio.get_running_loop().time()
         for item in items:  # one lane per chat: in order within a chat, chats concurrently

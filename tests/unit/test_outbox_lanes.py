@@ -99,3 +99,29 @@ async def test_a_new_reply_overtakes_a_chat_still_being_paced() -> None:
     assert texts.index("balasan") < texts.index("kasus 2"), texts
     assert [t for t in texts if t.startswith("kasus")] == ["kasus 0", "kasus 1", "kasus 2"]
     assert {i.status for i in store.items} == {"sent"}
+
+
+async def test_a_flooded_staff_bot_leaves_room_for_asn_replies() -> None:
+    store = LeasingStore(
+        [Item(f"s{n}", "staff", "counsellor", {"text": f"kasus {n}"}) for n in range(6)]
+    )
+    sender = TimedSender()
+    w = OutboxWorker(
+        store=store,
+        senders={"staff": sender, "telegram": sender},
+        clock=Clock(),
+        limiter=RateLimiter(per_second=1000, per_chat_interval=0.3),
+        max_held=3,
+    )
+    running = asyncio.create_task(w.run_forever())
+    try:
+        async with asyncio.timeout(10):
+            await sender.until(1)
+            store.items.append(Item("asn", "telegram", "asn", {"text": "balasan"}))
+            w.kick()
+            await sender.until(3)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    texts = [text for _, text, _ in sender.delivered]
+    assert "balasan" in texts[:3], texts
