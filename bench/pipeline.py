@@ -92,24 +92,15 @@ async def _drive_app(kind: str, api: FakeBotApi, app: Process, invites: list[str
         stop = asyncio.Event()
         working = asyncio.create_task(counsellors.work(stop))
         paced, paced_s = await _paced(api, client, args, base)
-        ingest = Record()
-        elapsed = await run_clients(
-            client, Updates(bot_id=1111, first=10**6), clients=args.clients,
-            base=base + INGEST_OFFSET, record=ingest,
-        )  # fmt: skip
+        ingest, elapsed = await _ingest(client, args, base + INGEST_OFFSET)
         drain = await checks.wait_drained(url, timeout=args.drain_timeout)
         stop.set()
         await working
         await checks.wait_drained(url, timeout=args.drain_timeout)
-    replies = [s for s in sends(api, CLIENT_TOKEN) if base <= s.chat < base + args.clients]
-    delivered = correlate(paced.posted, replies)
     result = summary(f"app_{kind}", ingest, elapsed, args.clients)
     result.update(
         drain_after_last_update_s=round(drain, 2),
-        paced_updates=paced.updates,
-        paced_updates_per_s=round(paced.updates / paced_s, 1),
-        **latency_summary(delivered, "paced_reply"),
-        paced_unanswered=len(paced.posted) - len(delivered),
+        **_paced_figures(api, paced, paced_s, base, args.clients),
         staff_updates=counsellors.record.updates,
         cases_claimed=len(counsellors.claimed),
         asn_texts_sent=2 * args.clients * sum(1 for s in script(0) if s.kind == "message"
@@ -120,6 +111,27 @@ async def _drive_app(kind: str, api: FakeBotApi, app: Process, invites: list[str
     )  # fmt: skip
     result["stack_rss_mb"] = round(result["app_rss_peak_mb"] + result["rasa_rss_mb"], 1)
     return result
+
+
+async def _ingest(client: Webhook, args: argparse.Namespace, base: int) -> tuple[Record, float]:
+    """ASN who post the next update as soon as the webhook answered: the most it can take."""
+    record = Record()
+    updates = Updates(bot_id=1111, first=10**6)
+    elapsed = await run_clients(client, updates, clients=args.clients, base=base, record=record)
+    return record, elapsed
+
+
+def _paced_figures(
+    api: FakeBotApi, paced: Record, elapsed: float, base: int, clients: int
+) -> dict[str, Any]:
+    replies = [s for s in sends(api, CLIENT_TOKEN) if base <= s.chat < base + clients]
+    delivered = correlate(paced.posted, replies)
+    return {
+        "paced_updates": paced.updates,
+        "paced_updates_per_s": round(paced.updates / elapsed, 1),
+        **latency_summary(delivered, "paced_reply"),
+        "paced_unanswered": len(paced.posted) - len(delivered),
+    }
 
 
 async def _paced(
