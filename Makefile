@@ -55,6 +55,7 @@ format: .venv/.synced
 bench: .venv/.synced nlu-venv nlu-train
 	$(UV) run python -m bench.lexicon
 	$(UV) run python -m bench.nlu
+	$(UV) run python -m bench.pipeline
 
 clean:
 	rm -rf .venv $(TOOLS) nlu/.venv var

@@ -47,16 +47,35 @@ class RateLimiter:
     _channel_slots: dict[str, list[float]] = field(default_factory=dict)
 
     async def wait(self, channel: str, address: str) -> None:
+        await self.pace_chat(channel, address)
+        await self.take_slot(channel, address)
+
+    async def pace_chat(self, channel: str, address: str) -> None:
+        """Wait until this chat may get its next message."""
         loop = asyncio.get_running_loop()
-        delay = max(0.0, self._chat_next.get((channel, address), 0.0) - loop.time())
-        slots = [t for t in self._channel_slots.get(channel, []) if t > loop.time() - 1.0]
-        if len(slots) >= self.per_second:
-            delay = max(delay, slots[0] + 1.0 - loop.time())
-        if delay:
+        chat_delay = self._chat_next.get((channel, address), 0.0) - loop.time()
+        if chat_delay > 0:
+            await asyncio.sleep(chat_delay)
+
+    async def take_slot(self, channel: str, address: str) -> None:
+        """Wait for a free slot in the channel's one-second window and take it.
+
+        Other chats are delivered concurrently: the window is checked again after every
+        sleep, as they may have taken the free slots meanwhile."""
+        loop = asyncio.get_running_loop()
+        while True:
+            delay = self._channel_delay(channel, loop.time())
+            if delay <= 0:
+                break
             await asyncio.sleep(delay)
         now = loop.time()
         self._chat_next[(channel, address)] = now + self.per_chat_interval
-        self._channel_slots[channel] = [*slots, now]
+        self._channel_slots[channel].append(now)
+
+    def _channel_delay(self, channel: str, now: float) -> float:
+        slots = [t for t in self._channel_slots.get(channel, []) if t > now - 1.0]
+        self._channel_slots[channel] = slots
+        return slots[0] + 1.0 - now if len(slots) >= self.per_second else 0.0
 
 
 def backoff(attempts: int) -> float:
@@ -76,34 +95,84 @@ class OutboxWorker:
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     # After a send the row must be marked even through a database restart, or it goes again.
     mark_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
+    concurrency: int = 8  # sends (and their database writes) in flight at once
+    # Rows held in memory per channel, across its chats.
+    max_held: int = 200
     _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _slots: asyncio.Semaphore | None = field(default=None, repr=False)
+    _lanes: dict[tuple[str, str | None], list[tuple[float, Any]]] = field(
+        default_factory=dict, repr=False
+    )
+    _lane_tasks: dict[tuple[str, str | None], asyncio.Task[None]] = field(
+        default_factory=dict, repr=False
+    )
 
     async def run_once(self) -> int:
-        """Deliver one batch; returns how many rows were handled."""
-        if not self.senders:
-            return 0
+        """Claim one batch and deliver it completely; returns how many rows were handled."""
+        handled = await self._claim()
+        await asyncio.gather(*self._lane_tasks.values())
+        return handled
+
+    async def run_forever(self) -> None:
+        """Claims keep coming while slow chats are still being paced: one chat waiting for
+        Telegram's 1 msg/s never holds up the others."""
+        try:
+            while True:
+                try:
+                    handled = await self._claim()
+                except Exception:  # a database restart must not kill delivery for good
+                    log.exception("outbox batch failed; retrying")
+                    handled = 0
+                if not handled:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.idle_seconds):
+                            await self._wake.wait()
+                    self._wake.clear()
+        finally:
+            lanes = list(self._lane_tasks.values())
+            for task in lanes:
+                task.cancel()
+            await asyncio.gather(*lanes, return_exceptions=True)
+
+    async def _claim(self) -> int:
+        """Each channel has its own room: a flooded staff bot leaves the ASN bot free."""
+        claimed = 0
+        for channel in self.senders:
+            held = sum(len(lane) for (c, _), lane in self._lanes.items() if c == channel)
+            if self.max_held - held > 0:
+                claimed += await self._claim_channel(channel, min(self.batch, self.max_held - held))
+        return claimed
+
+    async def _claim_channel(self, channel: str, limit: int) -> int:
         items = await self.store.claim_batch(
             worker_id=self.worker_id,
             now=self.clock.now(),
-            limit=self.batch,
+            limit=limit,
             lease_seconds=self.lease_seconds,
-            channels=tuple(self.senders),
+            channels=(channel,),
         )
-        for item in items:
-            await self._deliver(item)
+        claimed_at = asyncio.get_running_loop().time()
+        for item in items:  # one lane per chat: in order within a chat, chats concurrently
+            key = (item.channel, item.address)
+            self._lanes.setdefault(key, []).append((claimed_at, item))
+            if key not in self._lane_tasks:
+                self._lane_tasks[key] = asyncio.create_task(self._run_lane(key))
         return len(items)
 
-    async def run_forever(self) -> None:
-        while True:
-            try:
-                handled = await self.run_once()
-            except Exception:  # a database restart must not kill delivery for good
-                log.exception("outbox batch failed; retrying")
-                handled = 0
-            if not handled:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_seconds)
-                self._wake.clear()
+    async def _run_lane(self, key: tuple[str, str | None]) -> None:
+        lane = self._lanes[key]
+        try:
+            while lane:
+                claimed_at, item = lane.pop(0)
+                if asyncio.get_running_loop().time() - claimed_at > self.lease_seconds * 0.8:
+                    continue  # its lease is running out: left to be claimed again, not doubled
+                try:
+                    await self._deliver(item)
+                except Exception:  # a database restart: the row is claimed again later
+                    log.exception("outbox delivery failed; retrying after the lease")
+        finally:
+            del self._lanes[key], self._lane_tasks[key]
+            self._wake.set()  # room for more
 
     def kick(self) -> None:
         """Something was written to the outbox: deliver it now instead of at the next poll."""
@@ -113,10 +182,17 @@ class OutboxWorker:
         if item.address is None:
             await self.store.mark_dead(item.id, "no_address")
             return
-        await self.limiter.wait(item.channel, item.address)
+        await self.limiter.pace_chat(item.channel, item.address)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.concurrency)
+        async with self._slots:  # a chat waiting for its pacing holds no slot
+            await self.limiter.take_slot(item.channel, item.address)
+            await self._send(item)
+
+    async def _send(self, item: OutboxItemLike) -> None:
         try:
             sent_id = await self.senders[item.channel].send(
-                address=item.address, payload=item.payload
+                address=item.address or "", payload=item.payload
             )
         except RetryLater as wait:
             await self._retry(item, wait.seconds, wait.code)

@@ -64,6 +64,13 @@ class RedisRateLimiter:
     async def wait(self, channel: str, address: str) -> None:
         await asyncio.sleep(await self.reserve(channel, address))
 
+    async def pace_chat(self, channel: str, address: str) -> None:
+        """One reservation covers the chat's and the bot's limits; the wait holds no send slot."""
+        await self.wait(channel, address)
+
+    async def take_slot(self, channel: str, address: str) -> None:
+        """Already taken with the reservation in pace_chat."""
+
     async def reserve(self, channel: str, address: str) -> float:
         """Reserve the next allowed send time; returns the seconds to wait for it."""
         chat = blind_index(f"{channel}|{address}", key=self._key, namespace="rate_limit")
