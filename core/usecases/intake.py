@@ -227,6 +227,8 @@ async def confirm_category(
         case.category = chosen
         if case.status is CaseStatus.INTAKE:
             await _enqueue(uow, client, case, clock, policy)
+        else:  # e.g. a crisis opened the case at once: the ASN still hears that we listened
+            await uow.outbox.add(to_client(client, "case.answers_saved", case=case, code=case.code))
         await uow.cases.update(case)
         await uow.commit()
     return case

@@ -490,3 +490,17 @@ async def test_an_unclaimed_crisis_is_paged_again_after_five_minutes() -> None:
     )
     desk.clock.advance(minutes=10)
     assert await repage_unclaimed_crisis(uow=desk.uow, clock=desk.clock) == 0
+
+
+async def test_answers_after_a_crisis_opened_the_case_are_acknowledged() -> None:
+    desk = Desk(classifier=FakeClassifier.down())
+    sender = await desk.consent()
+    reception = await desk.say(sender, DANGER)
+    before = len(desk.outbox.notices)
+
+    case = await desk.choose(sender, "kesehatan_jiwa")  # the last optional question answered
+
+    assert case.status is CaseStatus.QUEUED  # not queued twice, nobody paged again
+    after = desk.outbox.notices[before:]
+    saved = catalogue.text("case.answers_saved", "id", code=reception.case_code)
+    assert [(n.recipient.id, n.text) for n in after] == [(desk.client_of(sender).id, saved)]
