@@ -20,10 +20,9 @@ from bot.runtime import Runtime
 from core.dashboard import Period, to_csv, to_document
 from handlers import admin_api
 from handlers import admin_html as view
-from handlers.admin_access import COOKIE, Viewer, load_dashboard, viewer
-from handlers.staff_console_session import auth_of, console
-from handlers.staff_console_web import HEADERS, Stop, client_ip, html, read_form, same_origin
-from storage.staff_auth import SESSION_LIFETIME
+from handlers.admin_access import Viewer, load_dashboard, viewer
+from handlers.staff_console_session import auth_of, open_session, signed_out
+from handlers.staff_console_web import HEADERS, Stop, html, read_form
 
 STATIC = Path(__file__).parent / "static"
 PREFIXES = ("/admin", "/api/stats")
@@ -90,29 +89,11 @@ async def login_form(request: Request) -> Response:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    settings = console(request).settings
-    if not console(request).logins.take(client_ip(request)):
-        return html(view.login_page(view.t("console.rate_limited")), 429)
-    form = await read_form(request)
-    if not same_origin(request, settings.public_url):
-        return html(view.login_page(view.t("console.csrf_failed")), 403)
-    rt: Runtime = request.app.state.runtime
-    username = form.get("username", "")[:100]
-    opened = await auth_of(rt).login(username, form.get("password", ""), rt.clock.now())
-    if opened is None:
-        return html(view.login_page(view.t("console.login_failed"), username), 401)
-    response = RedirectResponse("/admin", status_code=303)
-    secure = request.url.scheme == "https" or (settings.public_url or "").startswith("https")
-    response.set_cookie(
-        COOKIE,
-        opened.session_token,
-        max_age=int(SESSION_LIFETIME.total_seconds()),
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=secure,
-    )
-    return response
+    return await open_session(request, page=view.login_page, text=view.t, landing=_to_dashboard)
+
+
+async def _to_dashboard(rt: Runtime, token: str) -> str:
+    return "/admin"
 
 
 @router.post("/logout")
@@ -121,9 +102,7 @@ async def logout(request: Request) -> Response:
     form = await read_form(request)
     if who is not None and hmac.compare_digest(form.get("csrf", "").encode(), who.csrf.encode()):
         await auth_of(who.rt).logout(who.token)
-    response = RedirectResponse("/admin/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
-    return response
+    return signed_out("/admin/login")
 
 
 @router.get("/static/admin.css")

@@ -19,19 +19,19 @@ from core.usecases import staffing
 from handlers import staff_console_cases
 from handlers import staff_console_html as view
 from handlers.staff_console_session import (
-    COOKIE,
     Console,
     attempt,
     auth_of,
     console,
     flash,
     no_admin,
+    open_session,
     posted,
     rows_for,
     signed_in,
+    signed_out,
 )
-from handlers.staff_console_web import ConsoleHeaders, Stop, client_ip, html, read_form, same_origin
-from storage.staff_auth import SESSION_LIFETIME
+from handlers.staff_console_web import ConsoleHeaders, Stop, html
 
 STATIC = Path(__file__).parent / "static"
 router = APIRouter(prefix="/staff", include_in_schema=False)
@@ -59,38 +59,14 @@ async def _landing_after(rt: Runtime, token: str) -> str:
 
 @router.post("/login")
 async def login(request: Request) -> Response:
-    settings = console(request).settings
-    if not console(request).logins.take(client_ip(request)):
-        return html(view.login_page(view.t("console.rate_limited")), 429)
-    form = await read_form(request)
-    if not same_origin(request, settings.public_url):
-        return html(view.login_page(view.t("console.csrf_failed")), 403)
-    rt: Runtime = request.app.state.runtime
-    username = form.get("username", "")[:100]
-    opened = await auth_of(rt).login(username, form.get("password", ""), rt.clock.now())
-    if opened is None:
-        return html(view.login_page(view.t("console.login_failed"), username), 401)
-    response = RedirectResponse(await _landing_after(rt, opened.session_token), status_code=303)
-    secure = request.url.scheme == "https" or (settings.public_url or "").startswith("https")
-    response.set_cookie(
-        COOKIE,
-        opened.session_token,
-        max_age=int(SESSION_LIFETIME.total_seconds()),
-        path="/",  # the admin pages (/admin/...) share the console's sign-in
-        httponly=True,
-        samesite="strict",
-        secure=secure,
-    )
-    return response
+    return await open_session(request, page=view.login_page, text=view.t, landing=_landing_after)
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     who, _ = await posted(request)
     await auth_of(who.rt).logout(who.token)
-    response = RedirectResponse("/staff/login", status_code=303)
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
-    return response
+    return signed_out("/staff/login")
 
 
 @router.get("")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -18,8 +18,8 @@ from core.errors import AlreadyClaimed, DomainError, IllegalTransition, NotAllow
 from core.model import Role, Staff
 from core.usecases import casework, staffing
 from handlers import staff_console_html as view
-from handlers.staff_console_web import Buckets, Stop, html, read_form, same_origin
-from storage.staff_auth import StaffAuth
+from handlers.staff_console_web import Buckets, Stop, client_ip, html, read_form, same_origin
+from storage.staff_auth import SESSION_LIFETIME, StaffAuth
 
 COOKIE = "sapa_staff"
 CASE_CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
@@ -136,3 +136,45 @@ async def rows_for(who: Signed) -> tuple[str, list[casework.QueueItem]]:
     queues = {q.id: q.name for q in await staffing.list_queues(uow=who.rt.uow())}
     now = who.rt.clock.now()
     return view.queue_rows(items, queues, who.staff, who.csrf, now), items
+
+
+async def open_session(
+    request: Request,
+    *,
+    page: Callable[..., str],
+    text: Callable[[str], str],
+    landing: Callable[[Runtime, str], Awaitable[str]],
+) -> Response:
+    """Username and password sign-in, shared by /staff/login and /admin/login: rate-limited
+    per IP, same-origin only, then the one session cookie on path "/" that every staff page
+    (the console and the admin pages) reads."""
+    settings = console(request).settings
+    if not console(request).logins.take(client_ip(request)):
+        return html(page(text("console.rate_limited")), 429)
+    form = await read_form(request)
+    if not same_origin(request, settings.public_url):
+        return html(page(text("console.csrf_failed")), 403)
+    rt: Runtime = request.app.state.runtime
+    username = form.get("username", "")[:100]
+    opened = await auth_of(rt).login(username, form.get("password", ""), rt.clock.now())
+    if opened is None:
+        return html(page(text("console.login_failed"), username), 401)
+    response = RedirectResponse(await landing(rt, opened.session_token), status_code=303)
+    secure = request.url.scheme == "https" or (settings.public_url or "").startswith("https")
+    response.set_cookie(
+        COOKIE,
+        opened.session_token,
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+    )
+    return response
+
+
+def signed_out(location: str) -> Response:
+    """Back to a sign-in page, with the session cookie removed."""
+    response = RedirectResponse(location, status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+    return response
