@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.outbox_worker import OutboxWorker
 from bot.wiring import Services
+from core import catalogue
 from core.model import Button
 from core.policy import ServicePolicy
 from core.triage import Classifier, CrisisScreener
@@ -65,6 +66,25 @@ class Runtime:
             }
         await self.outbox.enqueue_direct(channel=channel, address=address, payload=payload)
         self.kick()
+
+    async def privacy_notice(self, lang: str, *, key: str = "client.privacy") -> str:
+        """The welcome and the privacy notice, promising the retention the admin set."""
+        from bot.setup_overrides import retention_days
+
+        version, days = self.svc.settings.consent_version, await retention_days(self.svc)
+        return "\n\n".join(
+            [
+                catalogue.text("client.welcome", lang),
+                catalogue.text(key, lang, version=version, days=days),
+            ]
+        )
+
+    def consent_buttons(self, lang: str) -> tuple[Button, ...]:
+        """Agree or refuse; the language rides along, as nothing is stored before consent."""
+        return (
+            Button(catalogue.text("client.button_agree", lang), f"consent:yes:{lang}"),
+            Button(catalogue.text("client.button_refuse", lang), f"consent:no:{lang}"),
+        )
 
     async def statistics_text(self, months: int = 12) -> str:
         """The suppressed statistics of the last months, as the CLI prints them."""

@@ -52,30 +52,9 @@ async def locale(rt: Runtime, event: Message | CallbackQuery) -> str:
     return found or catalogue.DEFAULT_LOCALE
 
 
-def privacy_notice(rt: Runtime, lang: str) -> tuple[str, tuple[Button, ...]]:
-    settings = rt.svc.settings
-    text = "\n\n".join(
-        [
-            catalogue.text("client.welcome", lang),
-            catalogue.text(
-                "client.privacy",
-                lang,
-                version=settings.consent_version,
-                days=settings.retention_days,
-            ),
-        ]
-    )
-    buttons = (
-        Button(catalogue.text("client.button_agree", lang), f"consent:yes:{lang}"),
-        Button(catalogue.text("client.button_refuse", lang), f"consent:no:{lang}"),
-    )
-    return text, buttons
-
-
 async def ask_consent(rt: Runtime, event: Message | CallbackQuery, lang: str) -> None:
     """Before consent nothing is stored: the language rides along in the buttons."""
-    text, buttons = privacy_notice(rt, lang)
-    await say(rt, event, text, buttons)
+    await say(rt, event, await rt.privacy_notice(lang), rt.consent_buttons(lang))
 
 
 async def explain(rt: Runtime, event: Message | CallbackQuery, error: DomainError) -> None:

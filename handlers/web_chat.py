@@ -22,7 +22,6 @@ from bot.senders import DeliveryFailed
 from bot.settings import Settings
 from core import catalogue
 from handlers import web_chat_api, web_chat_rights
-from handlers.web_chat_api import privacy_notice
 from handlers.web_chat_guard import WebChatConfig, WebRoute, lang_of, limit_ip, runtime_of
 from storage.sealing import MissingKey
 from storage.web_mailbox import WebMailbox
@@ -120,7 +119,7 @@ async def page_texts(request: Request) -> Any:
     return {
         "locale": lang,
         "texts": texts(lang),
-        "notice": privacy_notice(runtime_of(request), lang),
+        "notice": await runtime_of(request).privacy_notice(lang, key="web.privacy"),
     }
 
 

@@ -53,24 +53,15 @@ async def say(s: WebSession, text: str, buttons: tuple[Button, ...] = ()) -> Non
     await mailbox(s.rt).deliver(s.consented().reply_address, payload(text, buttons))
 
 
-def privacy_notice(rt: Runtime, lang: str) -> str:
-    settings = rt.svc.settings
-    return "\n\n".join(
-        [
-            catalogue.text("client.welcome", lang),
-            catalogue.text(
-                "web.privacy", lang, version=settings.consent_version, days=settings.retention_days
-            ),
-        ]
-    )
-
-
 @router.post("/start")
 async def start(request: Request) -> Any:
     """A fresh recovery code; nothing is stored until the ASN consents with it."""
     limit_ip(request)
     lang = lang_of(request)
-    return {"code": new_recovery_code(), "notice": privacy_notice(runtime_of(request), lang)}
+    return {
+        "code": new_recovery_code(),
+        "notice": await runtime_of(request).privacy_notice(lang, key="web.privacy"),
+    }
 
 
 @router.post("/consent")

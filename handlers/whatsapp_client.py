@@ -71,23 +71,7 @@ async def handle(rt: Runtime, event: Inbound) -> None:
 
 async def ask_consent(rt: Runtime, event: Inbound, lang: str) -> None:
     """Before consent nothing is stored: the language rides along in the buttons."""
-    settings = rt.svc.settings
-    text = "\n\n".join(
-        [
-            catalogue.text("client.welcome", lang),
-            catalogue.text(
-                "client.privacy",
-                lang,
-                version=settings.consent_version,
-                days=settings.retention_days,
-            ),
-        ]
-    )
-    buttons = (
-        Button(catalogue.text("client.button_agree", lang), f"consent:yes:{lang}"),
-        Button(catalogue.text("client.button_refuse", lang), f"consent:no:{lang}"),
-    )
-    await say(rt, event, text, buttons)
+    await say(rt, event, await rt.privacy_notice(lang), rt.consent_buttons(lang))
 
 
 async def explain(rt: Runtime, event: Inbound, error: DomainError) -> None:

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.app import create_app
+from core import catalogue
 from core.model import Role
 from storage.seed import seed_partners
 from storage.tables import audit_events, outbox, queues
@@ -295,6 +296,10 @@ async def test_setup_values_are_checked_saved_and_applied(console: Console) -> N
         assert (await uow.setup.all())["retention_days"] == 90
         events = [e.purpose for e in await uow.audit.recent()]
     assert "retention_days = 90" in events and "emergency_contacts" in events
+    promised = catalogue.text(
+        "client.privacy", "id", version=console.settings.consent_version, days=90
+    )
+    assert promised in await console.rt.privacy_notice("id")  # the ASN is told the new period
 
 
 async def test_the_ops_page_shows_backlog_dead_letters_and_keys_without_payloads(
