@@ -18,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import CryptoError, KekSource
-from storage.outbox import DIRECT, PENDING, SENT, address_of
+from storage.outbox import DIRECT, PENDING, SENDING, SENT, address_of
 from storage.sealing import Sealer
 from storage.tables import outbox, whatsapp_window
 from storage.whatsapp import CHANNEL, READY, message_key, window_index
@@ -132,10 +132,14 @@ async def shred_unreported(
 async def shred_kept_for(
     sessions: async_sessionmaker[AsyncSession], keyring: KekSource, *, address: str
 ) -> int:
-    """The ASN erased their data: replies kept for a resend to them go now (e.g. an export)."""
+    """The ASN erased their data: replies kept for a resend to them go now (e.g. an export).
+
+    Rows still in flight count too: the sender holds their text already, and a row marked
+    sent after this shred would otherwise keep its payload (mark_sent keeps, never restores).
+    """
     query = select(outbox).where(
         (outbox.c.channel == CHANNEL)
-        & (outbox.c.status == SENT)
+        & outbox.c.status.in_((SENT, SENDING))
         & outbox.c.payload_enc.is_not(None)
     )
     shredded = 0
