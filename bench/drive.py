@@ -33,6 +33,7 @@ class Record:
     round_trips: list[float] = field(default_factory=list)  # webhook POST -> answer
     updates: int = 0
     failed: int = 0
+    redelivered: int = 0  # posts sent again after the connection dropped
 
 
 class Webhook:
@@ -45,9 +46,18 @@ class Webhook:
         body = json.dumps(update).encode()
         headers = {SECRET_HEADER: self._secret, "Content-Type": "application/json"}
         started = time.monotonic()
-        async with self._http.post(self._url, data=body, headers=headers) as response:
-            await response.read()
-            ok = response.status == 200
+        for attempt in range(3):
+            try:
+                async with self._http.post(self._url, data=body, headers=headers) as response:
+                    await response.read()
+                    ok = response.status == 200
+                break
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                # A kept-alive connection the server had just closed: deliver again, as
+                # Telegram does (the inbox makes a repeated update a no-op).
+                record.redelivered += 1
+                if attempt == 2:
+                    raise
         record.round_trips.append(time.monotonic() - started)
         record.updates += 1
         record.failed += not ok

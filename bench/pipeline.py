@@ -52,6 +52,7 @@ def summary(name: str, record: Record, elapsed: float, clients: int) -> dict[str
         "clients": clients,
         "updates": record.updates,
         "failed_updates": record.failed,
+        "redelivered_updates": record.redelivered,
         "elapsed_s": round(elapsed, 2),
         "updates_per_s": round(record.updates / elapsed, 1) if elapsed else None,
         **latency_summary(record.round_trips, "webhook"),
@@ -92,13 +93,19 @@ async def _drive_app(kind: str, api: FakeBotApi, app: Process, invites: list[str
         stop = asyncio.Event()
         working = asyncio.create_task(counsellors.work(stop))
         paced, paced_s = await _paced(api, client, args, base)
+        cpu_before, rasa_before = app.cpu_seconds(), rasa.cpu_seconds()
         ingest, elapsed = await _ingest(client, args, base + INGEST_OFFSET)
         drain = await checks.wait_drained(url, timeout=args.drain_timeout)
+        cpu = app.cpu_seconds() - cpu_before
+        rasa_cpu = rasa.cpu_seconds() - rasa_before
         stop.set()
         await working
         await checks.wait_drained(url, timeout=args.drain_timeout)
     result = summary(f"app_{kind}", ingest, elapsed, args.clients)
     result.update(
+        # CPU spent per ingested update until the outbox drained (app, and the Rasa server)
+        app_cpu_ms_per_update=round(1000 * cpu / max(ingest.updates, 1), 2),
+        rasa_cpu_ms_per_update=round(1000 * rasa_cpu / max(ingest.updates, 1), 2),
         drain_after_last_update_s=round(drain, 2),
         **_paced_figures(api, paced, paced_s, base, args.clients),
         staff_updates=counsellors.record.updates,
@@ -158,17 +165,23 @@ async def run_echo(api: FakeBotApi, args: argparse.Namespace, base: int,
     echo, secret = await start_echo(api.base_url, workdir)
     try:
         echo.start_sampling()
+        cpu_before = echo.cpu_seconds()
         async with aiohttp.ClientSession(connector=connector()) as http:
             hook = Webhook(http, echo.url + "/webhook", secret)
             record = Record()
             elapsed = await run_clients(
                 hook, Updates(bot_id=3333), clients=args.clients, base=base, record=record
             )
+        cpu = echo.cpu_seconds() - cpu_before
     finally:
         await echo.stop()
     result = summary("ref_echo", record, elapsed, args.clients)
     replies = [s for s in sends(api, ECHO_TOKEN) if base <= s.chat < base + args.clients]
-    result.update(replies_handed=len(replies), rss_peak_mb=round(echo.peak_rss / MB, 1))
+    result.update(
+        replies_handed=len(replies),
+        rss_peak_mb=round(echo.peak_rss / MB, 1),
+        cpu_ms_per_update=round(1000 * cpu / max(record.updates, 1), 2),
+    )
     return result
 
 
@@ -178,6 +191,7 @@ async def run_rasa(api: FakeBotApi, args: argparse.Namespace, base: int,
     model = await asyncio.to_thread(reference.train, Path("var"))
     async with reference.serve(model, workdir) as rasa:
         rasa.start_sampling()
+        cpu_before = rasa.cpu_seconds()
         forward = f"{api.base_url}/bot4444:bench-rasa-ref/sendMessage"
         async with aiohttp.ClientSession(connector=connector()) as http:
             record = Record()
@@ -186,6 +200,8 @@ async def run_rasa(api: FakeBotApi, args: argparse.Namespace, base: int,
             )
         result = summary("ref_rasa", record, elapsed, args.clients)
         result["rss_peak_mb"] = round(rasa.peak_rss / MB, 1)
+        result["cpu_ms_per_update"] = round(1000 * (rasa.cpu_seconds() - cpu_before)
+                                            / max(record.updates, 1), 2)  # fmt: skip
     return result
 
 

@@ -68,6 +68,13 @@ class Process:
             return rss
         return 0
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time so far: a cost per update that a busy machine barely skews."""
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(self.proc.pid).cpu_times()
+            return float(times.user + times.system)
+        return 0.0
+
     def start_sampling(self, every: float = 0.25) -> None:
         async def loop() -> None:
             while True:

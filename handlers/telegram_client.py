@@ -138,9 +138,9 @@ async def question_answered(query: CallbackQuery, rt: Runtime, state: FSMContext
     if "category" not in data:
         return  # a stale button from an earlier conversation
     answers = {**data.get("answers", {}), field: None if value == "-" else value}
-    await state.update_data(answers=answers)
-    lang = await locale(rt, query)
     if field in NEXT:
+        await state.set_data({**data, "answers": answers})  # data was just read: no re-read
+        lang = await locale(rt, query)
         following, key, values = NEXT[field]
         buttons = tuple(Button(v, f"q:{following}:{v}") for v in values)
         skip = Button(catalogue.text("client.button_skip", lang), f"q:{following}:-")

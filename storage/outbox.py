@@ -33,6 +33,10 @@ class SqlOutbox:
 
     def __init__(self, session: AsyncSession, sealer: Sealer) -> None:
         self._s, self._sealer = session, sealer
+        # A case's client and a client's channel never change: looked up once per unit of
+        # work, not once per notice (a queued case notifies the client and every on-duty staff)
+        self._case_client: dict[str, str] = {}
+        self._client_channel: dict[str, str] = {}
 
     async def add(self, notice: Notice) -> None:
         if notice.recipient.kind == "staff" and not await self._has_chat(notice.recipient.id):
@@ -80,14 +84,23 @@ class SqlOutbox:
     async def _route(self, notice: Notice) -> tuple[str, str | None]:
         client_id = None
         if notice.case_id is not None:
-            client_id = await self._s.scalar(
-                select(cases.c.client_id).where(cases.c.id == notice.case_id)
-            )
+            client_id = self._case_client.get(notice.case_id)
+            if client_id is None:
+                client_id = await self._s.scalar(
+                    select(cases.c.client_id).where(cases.c.id == notice.case_id)
+                )
+                if client_id is not None:
+                    self._case_client[notice.case_id] = client_id
         if notice.recipient.kind == "client":
-            channel = await self._s.scalar(
-                select(clients.c.channel).where(clients.c.id == notice.recipient.id)
-            )
-            return str(channel), notice.recipient.id
+            channel = self._client_channel.get(notice.recipient.id)
+            if channel is None:
+                channel = str(
+                    await self._s.scalar(
+                        select(clients.c.channel).where(clients.c.id == notice.recipient.id)
+                    )
+                )
+                self._client_channel[notice.recipient.id] = channel
+            return channel, notice.recipient.id
         return STAFF_CHANNEL, client_id
 
     async def drop_for(self, *, client_id: str) -> None:
@@ -210,25 +223,27 @@ class OutboxStore:
             )
 
     async def mark_sent(self, item_id: str, worker_id: str, external_id: str | None = None) -> None:
-        # A WhatsApp report may still ask for a resend (131047): kept sealed until it is final.
-        keep = external_id is not None and await self._channel(item_id) in KEPT_UNTIL_REPORTED
-        if not keep:
-            await self._shred_direct(item_id)
-        await self._set(
-            item_id,
-            status=SENT,
-            sent_at=datetime.now(UTC),
-            **({} if keep else {"payload_enc": None}),
-            lease_owner=None,
-            external_id=external_id,
-        )
-
-    async def _channel(self, item_id: str) -> str | None:
-        async with self._sessions() as session:
-            found: str | None = await session.scalar(
-                select(outbox.c.channel).where(outbox.c.id == item_id)
+        async with self._sessions() as session, session.begin():
+            row = (
+                await session.execute(
+                    select(outbox.c.channel, outbox.c.recipient_kind).where(outbox.c.id == item_id)
+                )
+            ).first()
+            # A WhatsApp report may still ask for a resend (131047): kept sealed until final.
+            keep = (
+                external_id is not None and row is not None and row.channel in KEPT_UNTIL_REPORTED
             )
-        return found
+            if not keep and row is not None:
+                await self._shred_direct(session, item_id, row.recipient_kind)
+            await self._update(
+                session,
+                item_id,
+                status=SENT,
+                sent_at=datetime.now(UTC),
+                **({} if keep else {"payload_enc": None}),
+                lease_owner=None,
+                external_id=external_id,
+            )
 
     async def mark_retry(self, item_id: str, *, at: datetime, error_code: str) -> None:
         await self._set(
@@ -241,26 +256,35 @@ class OutboxStore:
             last_error=error_code[:60],
         )
 
-    async def _shred_direct(self, item_id: str) -> None:
+    async def mark_dead(self, item_id: str, error_code: str) -> None:
         async with self._sessions() as session, session.begin():
             kind = await session.scalar(
                 select(outbox.c.recipient_kind).where(outbox.c.id == item_id)
             )
-            if kind == DIRECT:
-                await Sealer(session, self._keyring).destroy_keys([item_id])
-                await session.execute(
-                    update(outbox).where(outbox.c.id == item_id).values(address_enc=None)
-                )
+            await self._shred_direct(session, item_id, kind)
+            await self._update(
+                session,
+                item_id,
+                status=DEAD,
+                attempts=outbox.c.attempts + 1,
+                last_error=error_code[:60],
+            )
 
-    async def mark_dead(self, item_id: str, error_code: str) -> None:
-        await self._shred_direct(item_id)
-        await self._set(
-            item_id, status=DEAD, attempts=outbox.c.attempts + 1, last_error=error_code[:60]
-        )
+    async def _shred_direct(self, session: AsyncSession, item_id: str, kind: str | None) -> None:
+        """A reply to a chat address keeps its address under a key of its own: destroyed."""
+        if kind == DIRECT:
+            await Sealer(session, self._keyring).destroy_keys([item_id])
+            await session.execute(
+                update(outbox).where(outbox.c.id == item_id).values(address_enc=None)
+            )
 
     async def _set(self, item_id: str, **values: Any) -> None:
         async with self._sessions() as session, session.begin():
-            await session.execute(update(outbox).where(outbox.c.id == item_id).values(**values))
+            await self._update(session, item_id, **values)
+
+    @staticmethod
+    async def _update(session: AsyncSession, item_id: str, **values: Any) -> None:
+        await session.execute(update(outbox).where(outbox.c.id == item_id).values(**values))
 
     async def counts(self, *, now: datetime) -> OutboxCounts:
         async with self._sessions() as session:

@@ -87,6 +87,22 @@ class SqlClientRepository:
             found = await self._one(clients.c.id.in_(aliased.scalar_subquery()))
         return found
 
+    async def locale(self, *, channel: str, external_id: str) -> str | None:
+        index = self._index(channel, external_id)
+        found = await self._s.scalar(
+            select(clients.c.locale).where(
+                (clients.c.channel == channel) & (clients.c.identity_index == index)
+            )
+        )
+        if found is None:  # a second identity of a known client
+            aliased = select(client_aliases.c.client_id).where(
+                (client_aliases.c.channel == channel) & (client_aliases.c.identity_index == index)
+            )
+            found = await self._s.scalar(
+                select(clients.c.locale).where(clients.c.id.in_(aliased.scalar_subquery()))
+            )
+        return None if found is None else str(found)
+
     async def _one(self, where: Any) -> Client | None:
         row = (await self._s.execute(select(clients).where(where))).first()
         return None if row is None else await self._client(row)

@@ -211,5 +211,4 @@ async def set_locale(*, uow: UnitOfWork, sender: Sender, locale: str) -> str:
 async def locale_of(*, uow: UnitOfWork, sender: Sender) -> str | None:
     """The ASN's language, or None before consent (nothing is stored then)."""
     async with uow:
-        client = await uow.clients.find(channel=sender.channel, external_id=sender.external_id)
-    return client.locale if client else None
+        return await uow.clients.locale(channel=sender.channel, external_id=sender.external_id)

@@ -164,6 +164,10 @@ class FakeClientRepository(ClientRepository):
         client_id = self.store.client_index.get((channel, external_id))
         return await self.get(client_id) if client_id else None
 
+    async def locale(self, *, channel: str, external_id: str) -> str | None:
+        client = await self.find(channel=channel, external_id=external_id)
+        return client.locale if client else None
+
     async def update(self, client: Client) -> None:
         self.store.clients[client.id] = copy.deepcopy(client)
 
