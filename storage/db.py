@@ -29,12 +29,6 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)  # survive a database restart
         return _create_async_engine(url, **kwargs)
-    if make_url(url).database not in (None, "", ":memory:"):
-        # One connection: the process queues its own transactions in asyncio (first come,
-        # first served) instead of many threads sleeping in SQLite's busy handler for the
-        # single write lock, which left the CPU idle under load (py-spy, issue 8).
-        kwargs.setdefault("pool_size", 1)
-        kwargs.setdefault("max_overflow", 0)
     engine = _create_async_engine(url, **kwargs)
     _tune_sqlite(engine)
     return engine
