@@ -76,32 +76,30 @@ class SqlClientRepository:
         return await self._one(clients.c.id == client_id)
 
     async def find(self, *, channel: str, external_id: str) -> Client | None:
-        index = self._index(channel, external_id)
-        found = await self._one(
-            (clients.c.channel == channel) & (clients.c.identity_index == index)
-        )
-        if found is None:  # a second identity of a known client (e.g. a WhatsApp BSUID)
-            aliased = select(client_aliases.c.client_id).where(
-                (client_aliases.c.channel == channel) & (client_aliases.c.identity_index == index)
-            )
-            found = await self._one(clients.c.id.in_(aliased.scalar_subquery()))
-        return found
+        for where in self._identity(channel, external_id):
+            found = await self._one(where)
+            if found is not None:
+                return found
+        return None
 
     async def locale(self, *, channel: str, external_id: str) -> str | None:
+        for where in self._identity(channel, external_id):
+            found = await self._s.scalar(select(clients.c.locale).where(where))
+            if found is not None:
+                return str(found)
+        return None
+
+    def _identity(self, channel: str, external_id: str) -> tuple[Any, Any]:
+        """Where a client's row is found: its own identity first, then a second identity of a
+        known client (e.g. a WhatsApp BSUID), tried only when the first finds nothing."""
         index = self._index(channel, external_id)
-        found = await self._s.scalar(
-            select(clients.c.locale).where(
-                (clients.c.channel == channel) & (clients.c.identity_index == index)
-            )
+        aliased = select(client_aliases.c.client_id).where(
+            (client_aliases.c.channel == channel) & (client_aliases.c.identity_index == index)
         )
-        if found is None:  # a second identity of a known client
-            aliased = select(client_aliases.c.client_id).where(
-                (client_aliases.c.channel == channel) & (client_aliases.c.identity_index == index)
-            )
-            found = await self._s.scalar(
-                select(clients.c.locale).where(clients.c.id.in_(aliased.scalar_subquery()))
-            )
-        return None if found is None else str(found)
+        return (
+            (clients.c.channel == channel) & (clients.c.identity_index == index),
+            clients.c.id.in_(aliased.scalar_subquery()),
+        )
 
     async def _one(self, where: Any) -> Client | None:
         row = (await self._s.execute(select(clients).where(where))).first()
