@@ -36,7 +36,7 @@ from bench.stack import (
     start_app,
     start_echo,
 )
-from bench.stats import correlate, latency_summary, ratios
+from bench.stats import correlate, latency_summary, ms_per_update, ratios
 from nlu.server import free_port, local_server, model_path, models_dir
 from tests.e2e.fake_bot_api import FakeBotApi
 
@@ -104,8 +104,8 @@ async def _drive_app(kind: str, api: FakeBotApi, app: Process, invites: list[str
     result = summary(f"app_{kind}", ingest, elapsed, args.clients)
     result.update(
         # CPU spent per ingested update until the outbox drained (app, and the Rasa server)
-        app_cpu_ms_per_update=round(1000 * cpu / max(ingest.updates, 1), 2),
-        rasa_cpu_ms_per_update=round(1000 * rasa_cpu / max(ingest.updates, 1), 2),
+        app_cpu_ms_per_update=ms_per_update(cpu, ingest.updates),
+        rasa_cpu_ms_per_update=ms_per_update(rasa_cpu, ingest.updates),
         drain_after_last_update_s=round(drain, 2),
         **_paced_figures(api, paced, paced_s, base, args.clients),
         staff_updates=counsellors.record.updates,
@@ -180,7 +180,7 @@ async def run_echo(api: FakeBotApi, args: argparse.Namespace, base: int,
     result.update(
         replies_handed=len(replies),
         rss_peak_mb=round(echo.peak_rss / MB, 1),
-        cpu_ms_per_update=round(1000 * cpu / max(record.updates, 1), 2),
+        cpu_ms_per_update=ms_per_update(cpu, record.updates),
     )
     return result
 
@@ -200,8 +200,8 @@ async def run_rasa(api: FakeBotApi, args: argparse.Namespace, base: int,
             )
         result = summary("ref_rasa", record, elapsed, args.clients)
         result["rss_peak_mb"] = round(rasa.peak_rss / MB, 1)
-        result["cpu_ms_per_update"] = round(1000 * (rasa.cpu_seconds() - cpu_before)
-                                            / max(record.updates, 1), 2)  # fmt: skip
+        result["cpu_ms_per_update"] = ms_per_update(rasa.cpu_seconds() - cpu_before,
+                                                    record.updates)  # fmt: skip
     return result
 
 

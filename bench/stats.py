@@ -38,6 +38,11 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[rank - 1]
 
 
+def ms_per_update(cpu_seconds: float, updates: int) -> float:
+    """CPU milliseconds per handled update (0 updates counts as 1: no division by zero)."""
+    return round(1000 * cpu_seconds / max(updates, 1), 2)
+
+
 def latency_summary(seconds: Sequence[float], prefix: str) -> dict[str, float | int | None]:
     """p50/p95/p99/max in milliseconds, plus the count, under `prefix_`."""
     summary: dict[str, float | int | None] = {f"{prefix}_n": len(seconds)}
