@@ -97,8 +97,9 @@ class ReplyWatch:
 
 @dataclass(frozen=True)
 class Pace:
-    """Human pacing: wait for the reply (at most `patience` s), then read and think for 1 to
-    1.4 times `think` seconds (at least one second: Telegram's pace for one chat)."""
+    """Human pacing: each ASN arrives at a random moment of the first `think` seconds, waits
+    for the reply (at most `patience` s), then reads and thinks for 1 to 1.4 times `think`
+    seconds (at least one second: Telegram's pace for one chat)."""
 
     watch: ReplyWatch
     think: float
@@ -119,6 +120,8 @@ async def run_clients(
     async def one(index: int) -> None:
         chat = base + index
         think = random.Random(index)
+        if pace is not None:  # people arrive over time, not all in the same millisecond
+            await asyncio.sleep(pace.think * think.uniform(0.0, 1.0))
         for step in script(index):
             replied = pace.watch.expect(chat, step.expects) if pace and step.answered else None
             at = time.monotonic()

@@ -22,10 +22,12 @@ from bot.telegram_sender import TelegramSender, telegram_bot
 from handlers import telegram_client, telegram_client_rights, telegram_staff
 from handlers.telegram_common import FloodGuard, ReplayGuard
 from storage.bot_state import StateStore
+from storage.db import is_sqlite
 from storage.inbox import InboxStore
 
 log = logging.getLogger("sapa.telegram")
 WEBHOOK_PATH = "/telegram/{kind}/webhook"
+FSM_CACHE_SIZE = 10_000  # conversations whose state is kept in memory (a few MB at most)
 
 
 @dataclass
@@ -44,7 +46,9 @@ def fsm_storage(settings: Settings, rt: Runtime) -> BaseStorage:
         from aiogram.fsm.storage.redis import RedisStorage
 
         return RedisStorage.from_url(settings.redis_url, key_builder=BlindKeyBuilder(index_key))
-    return SqlFsmStorage(StateStore(rt.svc.sessions, index_key))
+    # SQLite serves one worker: this process alone writes the state and may remember it.
+    cache = FSM_CACHE_SIZE if is_sqlite(settings.database_url) else 0
+    return SqlFsmStorage(StateStore(rt.svc.sessions, index_key), cache_size=cache)
 
 
 def event_isolation(settings: Settings, rt: Runtime) -> BaseEventIsolation:

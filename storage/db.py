@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.util import memoized_property
+from sqlalchemy.util.queue import AsyncAdaptedQueue
 
 SQLITE_BUSY_MS = 15000
+T = TypeVar("T")
 
 
 def is_sqlite(url: str) -> bool:
@@ -29,9 +34,61 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if not is_sqlite(url):
         kwargs.setdefault("pool_pre_ping", True)  # survive a database restart
         return _create_async_engine(url, **kwargs)
+    if make_url(url).database not in (None, "", ":memory:"):
+        # SQLite has one write lock and every transaction takes it up front, so several
+        # connections only had their threads sleep in SQLite's busy handler (py-spy, issue
+        # 8). One connection, handed to waiting tasks first come, first served: the process
+        # queues its own transactions in asyncio, and no task can be passed over.
+        kwargs.setdefault("poolclass", FairAsyncQueuePool)
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
     engine = _create_async_engine(url, **kwargs)
     _tune_sqlite(engine)
     return engine
+
+
+class HandOffQueue(asyncio.Queue[T]):
+    """An asyncio queue that hands a returned item straight to the longest waiter.
+
+    asyncio.Queue only wakes that waiter: a task that asks before it runs takes the item
+    (SQLAlchemy's pool tries `get_nowait` first), so a task returning a connection and
+    asking again at once could starve a waiter until the pool timeout."""
+
+    def put_nowait(self, item: T) -> None:
+        while self._getters:  # type: ignore[attr-defined]
+            getter = self._getters.popleft()  # type: ignore[attr-defined]
+            if not getter.done():
+                getter.set_result(item)
+                return
+        super().put_nowait(item)
+
+    async def get(self) -> T:
+        if not self.empty():  # items only wait here while no task does
+            return self.get_nowait()
+        getter = asyncio.get_running_loop().create_future()
+        self._getters.append(getter)  # type: ignore[attr-defined]
+        try:
+            item: T = await getter
+        except BaseException:
+            getter.cancel()
+            if getter in self._getters:  # type: ignore[attr-defined]
+                self._getters.remove(getter)  # type: ignore[attr-defined]
+            if getter.done() and not getter.cancelled():
+                self.put_nowait(getter.result())  # handed over as we gave up: pass it on
+            raise
+        return item
+
+
+class _FairQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
+    @memoized_property
+    def _queue(self) -> asyncio.Queue[ConnectionPoolEntry]:
+        return HandOffQueue(maxsize=self.maxsize)
+
+
+class FairAsyncQueuePool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio pool, first come, first served."""
+
+    _queue_class = _FairQueue
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
