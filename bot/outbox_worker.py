@@ -7,6 +7,7 @@ import contextlib
 import logging
 import random
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,8 +30,8 @@ class OutboxItemLike(Protocol):
 
 
 class OutboxStoreLike(Protocol):
-    async def claim_batch(
-        self, *, worker_id: str, now: Any, limit: int, lease_seconds: int, channels: Any
+    async def claim_channels(
+        self, *, worker_id: str, now: Any, limits: Mapping[str, int], lease_seconds: int
     ) -> list[Any]: ...
     async def mark_sent(self, item_id: str, worker_id: str, *args: Any) -> None: ...
     async def mark_retry(self, item_id: str, *, at: Any, error_code: str) -> None: ...
@@ -106,6 +107,7 @@ class OutboxWorker:
     _lane_tasks: dict[tuple[str, str | None], asyncio.Task[None]] = field(
         default_factory=dict, repr=False
     )
+    _capped: bool = field(default=False, repr=False)  # the last claim may have left rows
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it completely; returns how many rows were handled."""
@@ -115,19 +117,24 @@ class OutboxWorker:
 
     async def run_forever(self) -> None:
         """Claims keep coming while slow chats are still being paced: one chat waiting for
-        Telegram's 1 msg/s never holds up the others."""
+        Telegram's 1 msg/s never holds up the others.
+
+        A claim runs when something was written (`kick`), when a full claim may have left
+        rows behind, or every `idle_seconds` (retries falling due, expired leases, rows of
+        other workers); a kick during a claim is not lost, it asks for the next one."""
         try:
             while True:
+                self._wake.clear()
                 try:
                     handled = await self._claim()
                 except Exception:  # a database restart must not kill delivery for good
                     log.exception("outbox batch failed; retrying")
                     handled = 0
-                if not handled:
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(self.idle_seconds):
-                            await self._wake.wait()
-                    self._wake.clear()
+                if handled and self._capped:
+                    continue  # a full claim may have left rows behind: claim again now
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.idle_seconds):
+                        await self._wake.wait()
         finally:
             lanes = list(self._lane_tasks.values())
             for task in lanes:
@@ -135,22 +142,26 @@ class OutboxWorker:
             await asyncio.gather(*lanes, return_exceptions=True)
 
     async def _claim(self) -> int:
-        """Each channel has its own room: a flooded staff bot leaves the ASN bot free."""
-        claimed = 0
+        """Each channel has its own room: a flooded staff bot leaves the ASN bot free.
+
+        One transaction claims for every channel with room."""
+        limits = {}
         for channel in self.senders:
             held = sum(len(lane) for (c, _), lane in self._lanes.items() if c == channel)
             if self.max_held - held > 0:
-                claimed += await self._claim_channel(channel, min(self.batch, self.max_held - held))
-        return claimed
-
-    async def _claim_channel(self, channel: str, limit: int) -> int:
-        items = await self.store.claim_batch(
+                limits[channel] = min(self.batch, self.max_held - held)
+        # Until this claim shows otherwise, a channel without room may have rows waiting.
+        self._capped = len(limits) < len(self.senders)
+        if not limits:
+            return 0
+        items = await self.store.claim_channels(
             worker_id=self.worker_id,
             now=self.clock.now(),
-            limit=limit,
+            limits=limits,
             lease_seconds=self.lease_seconds,
-            channels=(channel,),
         )
+        per_channel = Counter(item.channel for item in items)
+        self._capped = self._capped or any(per_channel[c] >= n for c, n in limits.items())
         claimed_at = asyncio.get_running_loop().time()
         for item in items:  # one lane per chat: in order within a chat, chats concurrently
             key = (item.channel, item.address)
@@ -172,7 +183,8 @@ class OutboxWorker:
                     log.exception("outbox delivery failed; retrying after the lease")
         finally:
             del self._lanes[key], self._lane_tasks[key]
-            self._wake.set()  # room for more
+            if self._capped:
+                self._wake.set()  # room for rows a full claim left behind
 
     def kick(self) -> None:
         """Something was written to the outbox: deliver it now instead of at the next poll."""

@@ -8,30 +8,38 @@ loses no message; the price is a possible repeat of that one update's effect.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.batching import GroupCommit
 from storage.tables import inbox
 
 STALE_SECONDS = 60.0  # longer than any handler runs, database retries included
+Row = tuple[str, str, datetime, bool]  # channel, external id, received at, already done
 
 
 class InboxStore:
+    """Records and finishes updates; under load, many updates share one transaction."""
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._inserts: GroupCommit[Row, bool] = GroupCommit(self._insert_many)
+        self._finishes: GroupCommit[Row, None] = GroupCommit(self._finish_many)
 
     async def record(self, *, channel: str, external_id: str, at: datetime) -> bool:
         """True the first time this update is seen; False for a replay."""
-        return await self._insert(channel, external_id, at, done=True)
+        return await self._inserts.submit((channel, external_id, at, True))
 
     async def begin(
         self, *, channel: str, external_id: str, at: datetime, stale_seconds: float = STALE_SECONDS
     ) -> bool:
         """True when the update is to be handled now: new, or an unfinished stale attempt."""
-        if await self._insert(channel, external_id, at, done=False):
+        if await self._inserts.submit((channel, external_id, at, False)):
             return True
         async with self._sessions() as session, session.begin():
             retried = await session.execute(
@@ -47,24 +55,34 @@ class InboxStore:
         return bool(getattr(retried, "rowcount", 0) == 1)
 
     async def finish(self, *, channel: str, external_id: str, at: datetime) -> None:
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                update(inbox)
-                .where(inbox.c.channel == channel, inbox.c.external_id == external_id)
-                .values(done_at=at)
-            )
+        await self._finishes.submit((channel, external_id, at, True))
 
-    async def _insert(self, channel: str, external_id: str, at: datetime, *, done: bool) -> bool:
-        try:
-            async with self._sessions() as session, session.begin():
-                await session.execute(
-                    insert(inbox).values(
+    async def _insert_many(self, rows: Sequence[Row]) -> list[bool]:
+        """One row per update; a row already there (a replay) is left as it is."""
+        async with self._sessions() as session, session.begin():
+            dialect = session.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            new = []
+            for channel, external_id, at, done in rows:
+                result = await session.execute(
+                    insert(inbox)
+                    .values(
                         channel=channel,
                         external_id=external_id,
                         received_at=at,
                         done_at=at if done else None,
                     )
+                    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
                 )
-        except IntegrityError:
-            return False
-        return True
+                new.append(getattr(result, "rowcount", 0) == 1)
+        return new
+
+    async def _finish_many(self, rows: Sequence[Row]) -> list[None]:
+        async with self._sessions() as session, session.begin():
+            for channel, external_id, at, _ in rows:
+                await session.execute(
+                    update(inbox)
+                    .where(inbox.c.channel == channel, inbox.c.external_id == external_id)
+                    .values(done_at=at)
+                )
+        return [None] * len(rows)

@@ -8,7 +8,7 @@ send only delays the message until the lease runs out.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.model import Notice, new_id
+from storage.batching import GroupCommit
 from storage.crypto import CryptoError, KekSource
 from storage.sealing import Sealer
 from storage.tables import cases, clients, outbox, staff
@@ -123,11 +124,17 @@ class OutboxCounts:
     oldest_pending_seconds: float
 
 
+# channel, address, payload, urgent, asked for at
+DirectReply = tuple[str, str, dict[str, Any], bool, datetime]
+
+
 class OutboxStore:
     """What the delivery worker needs; each call is its own short transaction."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], keyring: KekSource) -> None:
         self._sessions, self._keyring = sessions, keyring
+        self._sent: GroupCommit[tuple[str, str | None], None] = GroupCommit(self._mark_sent_many)
+        self._direct: GroupCommit[DirectReply, None] = GroupCommit(self._enqueue_direct_many)
 
     async def claim_batch(
         self,
@@ -138,20 +145,40 @@ class OutboxStore:
         lease_seconds: int,
         channels: Sequence[str],
     ) -> list[OutboxItem]:
+        return await self.claim_channels(
+            worker_id=worker_id,
+            now=now,
+            limits={tuple(channels): limit},
+            lease_seconds=lease_seconds,
+        )
+
+    async def claim_channels(
+        self,
+        *,
+        worker_id: str,
+        now: datetime,
+        limits: Mapping[str | tuple[str, ...], int],
+        lease_seconds: int,
+    ) -> list[OutboxItem]:
+        """Up to `limits[c]` due rows of each channel (or group of channels), in one transaction."""
         ready = or_(
             (outbox.c.status == PENDING) & (outbox.c.next_attempt_at <= now),
             (outbox.c.status == SENDING) & (outbox.c.lease_until < now),
         )
-        query = (
-            select(outbox)
-            .where(outbox.c.channel.in_(list(channels)))
-            .where(ready)
-            .order_by(outbox.c.urgent.desc(), outbox.c.created_at, outbox.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         async with self._sessions() as session, session.begin():
-            rows = list(await session.execute(query))
+            rows = []
+            for channels, limit in limits.items():
+                group = [channels] if isinstance(channels, str) else list(channels)
+                rows += list(
+                    await session.execute(
+                        select(outbox)
+                        .where(outbox.c.channel.in_(group))
+                        .where(ready)
+                        .order_by(outbox.c.urgent.desc(), outbox.c.created_at, outbox.c.id)
+                        .limit(limit)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
             if not rows:
                 return []
             await session.execute(
@@ -193,57 +220,89 @@ class OutboxStore:
         self, *, channel: str, address: str, payload: dict[str, Any], urgent: bool = False
     ) -> None:
         """A reply to someone who is not (or no longer) a client: before consent, after erasure,
-        or a staff chat. Its key is destroyed once it is delivered or given up."""
-        row_id = new_id()
+        or a staff chat. Its key is destroyed once it is delivered or given up.
+
+        Replies queued at about the same time are written together (group commit)."""
+        at = datetime.now(UTC)  # the order of a chat's replies: when each was asked for
+        await self._direct.submit((channel, address, payload, urgent, at))
+
+    async def _enqueue_direct_many(self, replies: Sequence[DirectReply]) -> list[None]:
         async with self._sessions() as session, session.begin():
             sealer = Sealer(session, self._keyring)
-            await sealer.create_key(row_id)
-            seal = sealer.seal
-            text = json.dumps(payload, ensure_ascii=False)
-            now = datetime.now(UTC)
-            await session.execute(
-                insert(outbox).values(
-                    id=row_id,
-                    channel=channel,
-                    recipient_kind=DIRECT,
-                    recipient_id=row_id,
-                    key_owner=row_id,
-                    payload_enc=await seal(
-                        text, table="outbox", column="payload", row_id=row_id, owner_id=row_id
-                    ),
-                    address_enc=await seal(
-                        address, table="outbox", column="address", row_id=row_id, owner_id=row_id
-                    ),
-                    urgent=urgent,
-                    status=PENDING,
-                    attempts=0,
-                    next_attempt_at=READY,
-                    created_at=now,
+            for channel, address, payload, urgent, at in replies:
+                row_id = new_id()
+                await sealer.create_key(row_id)
+                seal = sealer.seal
+                text = json.dumps(payload, ensure_ascii=False)
+                await session.execute(
+                    insert(outbox).values(
+                        id=row_id,
+                        channel=channel,
+                        recipient_kind=DIRECT,
+                        recipient_id=row_id,
+                        key_owner=row_id,
+                        payload_enc=await seal(
+                            text, table="outbox", column="payload", row_id=row_id, owner_id=row_id
+                        ),
+                        address_enc=await seal(
+                            address,
+                            table="outbox",
+                            column="address",
+                            row_id=row_id,
+                            owner_id=row_id,
+                        ),
+                        urgent=urgent,
+                        status=PENDING,
+                        attempts=0,
+                        next_attempt_at=READY,
+                        created_at=at,
+                    )
                 )
-            )
+        return [None] * len(replies)
 
     async def mark_sent(self, item_id: str, worker_id: str, external_id: str | None = None) -> None:
+        """Sent: the text is dropped (and a direct row's key shredded) in the same transaction.
+
+        Rows sent at about the same time are marked together (group commit)."""
+        await self._sent.submit((item_id, external_id))
+
+    async def _mark_sent_many(self, marks: Sequence[tuple[str, str | None]]) -> list[None]:
+        now = datetime.now(UTC)
         async with self._sessions() as session, session.begin():
-            row = (
-                await session.execute(
-                    select(outbox.c.channel, outbox.c.recipient_kind).where(outbox.c.id == item_id)
+            found = {
+                row.id: row
+                for row in await session.execute(
+                    select(outbox.c.id, outbox.c.channel, outbox.c.recipient_kind).where(
+                        outbox.c.id.in_([item_id for item_id, _ in marks])
+                    )
                 )
-            ).first()
-            # A WhatsApp report may still ask for a resend (131047): kept sealed until final.
-            keep = (
-                external_id is not None and row is not None and row.channel in KEPT_UNTIL_REPORTED
-            )
-            if not keep and row is not None:
-                await self._shred_direct(session, item_id, row.recipient_kind)
-            await self._update(
-                session,
-                item_id,
-                status=SENT,
-                sent_at=datetime.now(UTC),
-                **({} if keep else {"payload_enc": None}),
-                lease_owner=None,
-                external_id=external_id,
-            )
+            }
+            direct = []
+            for item_id, external_id in marks:
+                row = found.get(item_id)
+                # A WhatsApp report may still ask for a resend (131047): kept sealed until final.
+                keep = (
+                    external_id is not None
+                    and row is not None
+                    and (row.channel in KEPT_UNTIL_REPORTED)
+                )
+                if not keep and row is not None and row.recipient_kind == DIRECT:
+                    direct.append(item_id)
+                await self._update(
+                    session,
+                    item_id,
+                    status=SENT,
+                    sent_at=now,
+                    **({} if keep else {"payload_enc": None}),
+                    lease_owner=None,
+                    external_id=external_id,
+                )
+            if direct:  # a reply to a chat address keeps it under a key of its own: destroyed
+                await Sealer(session, self._keyring).destroy_keys(direct)
+                await session.execute(
+                    update(outbox).where(outbox.c.id.in_(direct)).values(address_enc=None)
+                )
+        return [None] * len(marks)
 
     async def mark_retry(self, item_id: str, *, at: datetime, error_code: str) -> None:
         await self._set(

@@ -6,8 +6,6 @@ import asyncio
 import base64
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -18,6 +16,7 @@ from bot.outbox_worker import OutboxWorker, RateLimiter
 from bot.senders import DeliveryFailed, RetryLater
 from bot.telegram_sender import TelegramSender, keyboard, split_text, telegram_bot, utf16_len
 from tests.e2e.fake_bot_api import FakeBotApi
+from tests.unit.test_outbox_worker import FakeStore, Item
 
 TOKEN = "777000:sender-token"
 
@@ -212,53 +211,11 @@ async def test_bad_address_and_empty_text_are_permanent(bot: Bot) -> None:
 # -- the outbox worker end to end --------------------------------------------------------------
 
 
-@dataclass
-class Row:
-    id: str
-    channel: str
-    address: str | None
-    payload: dict[str, Any]
-    attempts: int = 0
-    status: str = "pending"
-    not_before: datetime | None = None
-    error: str | None = None
-
-
-@dataclass
-class MemoryOutbox:
-    rows: list[Row] = field(default_factory=list)
-
-    async def claim_batch(self, *, worker_id, now, limit, lease_seconds, channels):  # type: ignore[no-untyped-def]
-        ready = [
-            r
-            for r in self.rows
-            if r.status == "pending"
-            and r.channel in channels
-            and (r.not_before is None or r.not_before <= now)
-        ]
-        return ready[:limit]
-
-    async def mark_sent(self, item_id: str, worker_id: str, external_id: str | None = None) -> None:
-        self._get(item_id).status = "sent"
-
-    async def mark_retry(self, item_id: str, *, at: datetime, error_code: str) -> None:
-        row = self._get(item_id)
-        row.attempts += 1
-        row.not_before, row.error = at, error_code
-
-    async def mark_dead(self, item_id: str, error_code: str) -> None:
-        row = self._get(item_id)
-        row.status, row.error = "dead", error_code
-
-    def _get(self, item_id: str) -> Row:
-        return next(r for r in self.rows if r.id == item_id)
-
-
 async def test_outbox_worker_delivers_everything_once_honouring_retry_after(
     api: FakeBotApi, bot: Bot
 ) -> None:
-    store = MemoryOutbox(
-        [Row(str(n), "telegram", str(100 + n % 3), text_payload(f"pesan {n}")) for n in range(9)]
+    store = FakeStore(
+        [Item(str(n), "telegram", str(100 + n % 3), text_payload(f"pesan {n}")) for n in range(9)]
     )
     worker = OutboxWorker(
         store=store,
@@ -268,14 +225,14 @@ async def test_outbox_worker_delivers_everything_once_honouring_retry_after(
     )
     api.fail_next("sendMessage", status=429, retry_after=1, times=2)
     async with asyncio.timeout(20):
-        while any(r.status == "pending" for r in store.rows):
+        while any(r.status == "pending" for r in store.items):
             await worker.run_once()
             await asyncio.sleep(0.05)
 
-    assert {r.status for r in store.rows} == {"sent"}
+    assert {r.status for r in store.items} == {"sent"}
     texts = [c["params"]["text"] for c in api.sent(TOKEN, method="sendMessage")]
     assert sorted(texts) == sorted(f"pesan {n}" for n in range(9))  # each exactly once
-    retried = [r for r in store.rows if r.attempts]
+    retried = [r for r in store.items if r.attempts]
     assert len(retried) == 2 and {r.error for r in retried} == {"telegram_429"}
     sends = [c for c in api.calls if c["method"] == "sendMessage"]
     for refused in (c for c in sends if c["status"] == 429):

@@ -3,7 +3,10 @@ handled again when it is delivered again (zero inbound messages lost)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event
 
 from storage.inbox import InboxStore
 from tests.integration.conftest import Db
@@ -34,3 +37,27 @@ async def test_a_finished_or_recorded_update_is_never_handled_again(db: Db) -> N
         assert not await inbox.begin(**KEY, at=at)
         assert not await inbox.record(**web, at=at)
         assert not await inbox.begin(**web, at=at)
+
+
+async def test_concurrent_updates_share_transactions_and_each_id_is_handled_once(db: Db) -> None:
+    """Group commit: 60 deliveries (20 updates, each delivered three times at once)."""
+    inbox = InboxStore(db.sessions)
+    commits = []
+    event.listen(db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    deliveries = [str(n) for n in range(20)] * 3
+    first = await asyncio.gather(
+        *(inbox.begin(channel="tg-client", external_id=i, at=T0) for i in deliveries)
+    )
+    assert sum(first) == 20
+    assert {i for i, new in zip(deliveries, first, strict=True) if new} == set(deliveries[:20])
+    begun = len(commits)
+    await asyncio.gather(
+        *(inbox.finish(channel="tg-client", external_id=str(n), at=T0) for n in range(20))
+    )
+    assert begun < 60 and len(commits) - begun < 20  # shared, not one transaction each
+    late = T0 + timedelta(minutes=5)  # past the stale window, but finished: replays
+    assert not any(
+        await asyncio.gather(
+            *(inbox.begin(channel="tg-client", external_id=i, at=late) for i in deliveries)
+        )
+    )

@@ -1,0 +1,74 @@
+"""Replies queued and rows marked at about the same time share transactions, and lose nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import event, func, select
+
+from storage.outbox import OutboxStore
+from storage.tables import data_keys, outbox
+from tests.integration.conftest import Db
+
+CANARY = "KANARI-BALASAN-5120"
+
+
+def counting_commits(db: Db) -> list[int]:
+    commits: list[int] = []
+    event.listen(db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    return commits
+
+
+async def test_concurrent_replies_and_marks_share_transactions(db: Db) -> None:
+    store = OutboxStore(db.sessions, db.keyring)
+    commits = counting_commits(db)
+    chats = [f"9000{n}" for n in range(30)]
+    await asyncio.gather(
+        *(
+            store.enqueue_direct(
+                channel="telegram", address=chat, payload={"text": f"{CANARY} {chat}"}
+            )
+            for chat in chats
+        ),
+        store.enqueue_direct(channel="whatsapp", address="6281200", payload={"text": CANARY}),
+    )
+    queued = len(commits)
+    assert queued < 31  # one transaction each would be 31
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    claimed = await store.claim_channels(
+        worker_id="w1", now=now, limits={"telegram": 50, "whatsapp": 50}, lease_seconds=60
+    )
+    assert sorted(i.address for i in claimed if i.channel == "telegram") == sorted(chats)
+    assert {i.payload["text"] for i in claimed} == {CANARY} | {f"{CANARY} {c}" for c in chats}
+    commits.clear()
+    await asyncio.gather(
+        *(
+            store.mark_sent(i.id, "w1", "wamid.1" if i.channel == "whatsapp" else None)
+            for i in claimed
+        )
+    )
+    assert len(commits) < len(claimed)
+    async with db.sessions() as session:
+        rows = (await session.execute(select(outbox))).all()
+        keys = await session.scalar(select(func.count()).select_from(data_keys))
+    assert {r.status for r in rows} == {"sent"}
+    telegram = [r for r in rows if r.channel == "telegram"]
+    assert all(r.payload_enc is None and r.address_enc is None for r in telegram)
+    # WhatsApp keeps the sealed row until its delivery report is final (a resend may be asked).
+    (whatsapp,) = [r for r in rows if r.channel == "whatsapp"]
+    assert whatsapp.payload_enc is not None and whatsapp.external_id == "wamid.1"
+    assert keys == 1  # only the WhatsApp row's key is left: the others were shredded
+
+
+async def test_a_chats_replies_keep_their_order(db: Db) -> None:
+    store = OutboxStore(db.sessions, db.keyring)
+    for n in range(5):
+        await store.enqueue_direct(channel="telegram", address="7001", payload={"text": str(n)})
+    claimed = await store.claim_channels(
+        worker_id="w1",
+        now=datetime.now(UTC) + timedelta(seconds=1),
+        limits={"telegram": 10},
+        lease_seconds=60,
+    )
+    assert [i.payload["text"] for i in claimed] == ["0", "1", "2", "3", "4"]
