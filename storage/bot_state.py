@@ -7,6 +7,7 @@ The data holds only enumerated values (a chosen category, answered bands, a case
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.batching import GroupCommit
 from storage.crypto import blind_index
 from storage.tables import bot_state
 
@@ -23,6 +25,7 @@ from storage.tables import bot_state
 class StateStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], index_key: bytes) -> None:
         self._sessions, self._key = sessions, index_key
+        self._writes: GroupCommit[tuple[str, dict[str, Any]], None] = GroupCommit(self._upsert_many)
 
     def key(self, *parts: object) -> str:
         return blind_index("|".join(str(p) for p in parts), key=self._key, namespace="bot_state")
@@ -46,14 +49,20 @@ class StateStore:
         await self._upsert(key, data=json.dumps(data, sort_keys=True))
 
     async def _upsert(self, key: str, **values: Any) -> None:
+        """Writes of many conversations at about the same time share a transaction."""
         values["updated_at"] = datetime.now(UTC)
+        await self._writes.submit((key, values))
+
+    async def _upsert_many(self, writes: Sequence[tuple[str, dict[str, Any]]]) -> list[None]:
         async with self._sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            statement = insert(bot_state).values(key_index=key, **{"data": "{}", **values})
-            await session.execute(
-                statement.on_conflict_do_update(index_elements=["key_index"], set_=values)
-            )
+            for key, values in writes:  # in the order asked: a later write of a key wins
+                statement = insert(bot_state).values(key_index=key, **{"data": "{}", **values})
+                await session.execute(
+                    statement.on_conflict_do_update(index_elements=["key_index"], set_=values)
+                )
+        return [None] * len(writes)
 
     async def delete(self, key: str) -> None:
         async with self._sessions() as session, session.begin():

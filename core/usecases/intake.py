@@ -87,26 +87,42 @@ async def receive_client_message(
     async with uow:
         client = await require_client(uow, sender)
         case = await uow.cases.open_for_client(client.id)
+        if case is not None:  # an open case: screened here, no network, one transaction
+            crisis_now = screener.screen(body) is not None
+            return await _take_in(uow, client, case, None, body, crisis_now, clock, policy)
     # Classification talks to the network: no transaction is open meanwhile.
-    result = await triage(body, screener=screener, classifier=classifier) if case is None else None
-    crisis_now = result.crisis if result else screener.screen(body) is not None
+    result = await triage(body, screener=screener, classifier=classifier)
     async with uow:
-        case = await uow.cases.open_for_client(client.id)
-        new_case = case is None
-        if case is None:
-            case = _new_case(client, result, clock)
-            await uow.cases.add(case)
-        await append_message(uow, case, Direction.CLIENT, None, body, clock)
-        escalated = case.mark_crisis() if crisis_now else False
-        if escalated:
-            await _escalate(uow, client, case, policy, clock)
-        if new_case:
-            await uow.outbox.add(_triage_prompt(client, case, result))
-        elif not escalated or case.assignee_id is not None:
-            # In crisis the assigned counsellor must still see what the client wrote.
-            await _relay(uow, client, case, body)
-        await uow.cases.update(case)
-        await uow.commit()
+        case = await uow.cases.open_for_client(client.id)  # one may have opened meanwhile
+        return await _take_in(uow, client, case, result, body, result.crisis, clock, policy)
+
+
+async def _take_in(
+    uow: UnitOfWork,
+    client: Client,
+    case: Case | None,
+    result: Triage | None,
+    body: str,
+    crisis_now: bool,
+    clock: Clock,
+    policy: ServicePolicy,
+) -> Reception:
+    """Keep the message (opening a case if none is open), escalate a crisis, pass it on."""
+    new_case = case is None
+    if case is None:
+        case = _new_case(client, result, clock)
+        await uow.cases.add(case)
+    await append_message(uow, case, Direction.CLIENT, None, body, clock)
+    escalated = case.mark_crisis() if crisis_now else False
+    if escalated:
+        await _escalate(uow, client, case, policy, clock)
+    if new_case:
+        await uow.outbox.add(_triage_prompt(client, case, result))
+    elif not escalated or case.assignee_id is not None:
+        # In crisis the assigned counsellor must still see what the client wrote.
+        await _relay(uow, client, case, body)
+    await uow.cases.update(case)
+    await uow.commit()
     return Reception(case.code, case.status, new_case, case.crisis, result)
 
 
