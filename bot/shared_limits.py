@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any
 
 from storage.crypto import blind_index
+
+if TYPE_CHECKING:  # the client is imported only where Redis is configured (16 MB, issue 8)
+    from redis.asyncio import Redis
 
 # KEYS[1] the chat's next free time, KEYS[2] the channel's reserved send times (a sorted set).
 # ARGV: per-chat interval (us), sends per second per channel, a unique member id.
@@ -108,4 +109,8 @@ def singleton(
 
 
 def shared_redis(url: str | None) -> Redis | None:
-    return Redis.from_url(url) if url else None
+    if not url:
+        return None
+    from redis.asyncio import Redis
+
+    return Redis.from_url(url)
