@@ -3,7 +3,8 @@
 `python -m bench.pipeline [--clients N] [--quick] [--sqlite-only] [--no-refs]`
 
 One real Rasa NLU server, the local fake Bot API (in this process), and `sapa serve` as its
-own process in webhook mode, once on SQLite and once on PostgreSQL (fresh databases).
+own process in webhook mode, on SQLite, on PostgreSQL, and on PostgreSQL with two workers
+sharing state and send limits through Redis (fresh databases).
 Then the references on the same fake and the same messages: a bare aiogram echo bot and
 the stock Rasa 3.6 assistant. Prints one JSON line per configuration, then the ratios.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import json
 import shutil
 import sys
@@ -65,18 +67,47 @@ def connector() -> aiohttp.TCPConnector:
 
 async def run_app(kind: str, api: FakeBotApi, nlu: Any, args: argparse.Namespace, base: int,
                   workdir: Path) -> dict[str, Any]:  # fmt: skip
+    """`kind`: sqlite, postgresql, or postgresql_2w (`--workers 2`, state and limits in Redis)."""
     await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
-    async with fresh_database(kind, workdir) as url:
+    database, workers = ("postgresql", 2) if kind == "postgresql_2w" else (kind, 1)
+    async with fresh_database(database, workdir) as url:
         port = free_port()
         env = app_env(database_url=url, workdir=workdir, api_base=api.base_url, nlu=nlu[:2],
                       port=port)  # fmt: skip
+        if workers > 1:
+            env["SAPA_REDIS_URL"] = args.redis_url
         sapa(env, "db", "upgrade")
         invites = [invite(env, queue) for queue in QUEUES]
-        app = await start_app(env, workdir)
+        app = await start_app(env, workdir, workers=workers)
         try:
-            return await _drive_app(kind, api, app, invites, args, base, url, nlu[2])
+            result = await _drive_app(kind, api, app, invites, args, base, url, nlu[2])
         finally:
             await app.stop()
+    return {**result, "workers": workers, **send_checks(api, result)}
+
+
+def send_checks(api: FakeBotApi, result: dict[str, Any]) -> dict[str, Any]:
+    """What the fake Bot API saw of the ASN bot: sends beyond the outbox rows sent (duplicates),
+    the most sends in any one second (Telegram: 30 per bot) and the shortest gap between two
+    sends to one chat (Telegram: about 1 s), held across workers."""
+    calls = sorted(
+        (c["at"], c["params"]["chat_id"]) for c in api.sent(CLIENT_TOKEN, method="sendMessage")
+    )
+    times = [at for at, _ in calls]
+    busiest = max((bisect.bisect_right(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
+    last: dict[Any, float] = {}
+    gaps = []
+    for at, chat in calls:
+        if chat in last:
+            gaps.append(at - last[chat])
+        last[chat] = at
+    rows_sent = result.get("outbox", {}).get("telegram_sent", 0)
+    return {
+        "asn_send_calls": len(calls),
+        "asn_sends_beyond_rows_sent": len(calls) - rows_sent,
+        "asn_max_sends_in_1s": busiest,
+        "asn_min_chat_gap_ms": round(min(gaps) * 1000, 1) if gaps else None,
+    }
 
 
 async def _drive_app(kind: str, api: FakeBotApi, app: Process, invites: list[str],
@@ -214,6 +245,7 @@ async def main(args: argparse.Namespace) -> None:
     async with local_server(model, port=free_port(), log_file=log) as (url, token, proc):
         rasa = Process(proc, url, log)
         kinds = ["sqlite"] if args.sqlite_only else ["sqlite", "postgresql"]
+        kinds += [] if args.sqlite_only or args.no_scale_out else ["postgresql_2w"]
         for offset, kind in enumerate(kinds):  # a fresh fake Bot API for each configuration
             async with FakeBotApi() as api:
                 base = ASN_BASE + offset * 100_000
@@ -250,6 +282,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a fast smoke run: 20 ASN")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
     parser.add_argument("--no-refs", action="store_true", help="skip the two references")
+    parser.add_argument(
+        "--no-scale-out", action="store_true", help="skip PostgreSQL with 2 workers and Redis"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument(
         "--paced-rate", type=float, default=20.0,

@@ -61,19 +61,29 @@ class Process:
     peak_rss: int = 0
     _sampler: asyncio.Task[None] | None = field(default=None, repr=False)
 
-    def sample(self) -> int:
+    def _tree(self) -> list[psutil.Process]:
+        """The process and its children (`sapa serve --workers N` runs N worker processes)."""
         with contextlib.suppress(psutil.Error):
-            rss = int(psutil.Process(self.proc.pid).memory_info().rss)
-            self.peak_rss = max(self.peak_rss, rss)
-            return rss
-        return 0
+            parent = psutil.Process(self.proc.pid)
+            return [parent, *parent.children(recursive=True)]
+        return []
+
+    def sample(self) -> int:
+        rss = 0
+        for process in self._tree():
+            with contextlib.suppress(psutil.Error):
+                rss += int(process.memory_info().rss)
+        self.peak_rss = max(self.peak_rss, rss)
+        return rss
 
     def cpu_seconds(self) -> float:
         """User + system CPU time so far: a cost per update that a busy machine barely skews."""
-        with contextlib.suppress(psutil.Error):
-            times = psutil.Process(self.proc.pid).cpu_times()
-            return float(times.user + times.system)
-        return 0.0
+        total = 0.0
+        for process in self._tree():
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                total += float(times.user + times.system)
+        return total
 
     def start_sampling(self, every: float = 0.25) -> None:
         async def loop() -> None:
@@ -151,9 +161,10 @@ async def wait_http(process: Process, path: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"{process.log.name}: exited with {process.proc.returncode}")
 
 
-async def start_app(env: dict[str, str], workdir: Path) -> Process:
+async def start_app(env: dict[str, str], workdir: Path, workers: int = 1) -> Process:
     port = int(env["SAPA_PUBLIC_URL"].rsplit(":", 1)[1])
     command = [str(SAPA), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)] if workers > 1 else []
     process = await spawn(command, env=env, log=workdir / "app.log", url=f"http://127.0.0.1:{port}")
     await wait_http(process, "/readyz")
     return process
