@@ -8,7 +8,6 @@ import sys
 import uvicorn
 from pydantic import SecretStr
 
-from bot.app import create_app
 from bot.logs import configure
 from bot.serve_workers import run_workers, scale_out_problem
 from bot.settings import Settings
@@ -45,6 +44,8 @@ async def _serve(settings: Settings, *, host: str, port: int, workers: int = 1) 
             # Blocks this loop while the workers run; the local Rasa needs nothing from it.
             run_workers(settings, host=host, port=port, workers=workers)
             return
+        from bot.app import create_app  # not in the supervisor of --workers (130 MB)
+
         app = create_app(settings)
         config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
         log.info("listening on http://%s:%d", host, port)

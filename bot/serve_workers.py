@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import uvicorn
-from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 
-from bot.app import create_app
 from bot.logs import configure
 from bot.settings import Settings
 from storage.db import is_sqlite
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger("sapa.serve")
 HEALTHCHECK_SECONDS = 60
@@ -55,6 +57,10 @@ class WorkerApp:
     settings: Settings
 
     def __call__(self) -> FastAPI:
+        # Imported here: the supervising process never builds the app (aiogram alone is
+        # 130 MB), only the workers do.
+        from bot.app import create_app
+
         configure(self.settings.log_level)
         return create_app(self.settings)
 
