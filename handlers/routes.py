@@ -2,6 +2,11 @@
 
 aiogram attaches a Router to one parent only; a factory lets tests and several apps in one
 process each build their own.
+
+aiogram runs every synchronous filter in a worker thread (`asyncio.to_thread`), and a magic
+filter (`F.text`, `F.data.startswith(...)`) is synchronous: several thread hand-offs for each
+update, for what is an attribute test (py-spy, issue 8). Routers built here resolve magic
+filters inline instead.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram import Router
+from aiogram.filters import Filter
+from aiogram.utils.magic_filter import MagicFilter
 
 Fn = Callable[..., Any]
 
@@ -40,5 +47,16 @@ class Routes:
     def build(self) -> Router:
         router = Router(name=self.name)
         for kind, fn, filters, kwargs in self._entries:
-            getattr(router, kind).register(fn, *filters, **kwargs)
+            inline = (Inline(f) if isinstance(f, MagicFilter) else f for f in filters)
+            getattr(router, kind).register(fn, *inline, **kwargs)
         return router
+
+
+class Inline(Filter):
+    """A magic filter, resolved in the event loop instead of a worker thread."""
+
+    def __init__(self, magic: MagicFilter) -> None:
+        self.magic = magic
+
+    async def __call__(self, event: Any) -> Any:
+        return self.magic.resolve(event)

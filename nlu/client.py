@@ -144,7 +144,8 @@ class RasaClassifier:
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 1.0)),
             transport=transport,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            # Every connection is kept: one closed after a burst was a new TCP handshake later.
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )
 
     async def classify(self, text: str) -> Classification:
