@@ -175,18 +175,6 @@ class RestartingStore(FakeStore):
 
     outage: int = 2
 
-    async def claim_channels(self, *, worker_id, now, limits, lease_seconds):
-        claimed = []
-        for channel, limit in limits.items():
-            claimed += await self.claim_batch(
-                worker_id=worker_id,
-                now=now,
-                limit=limit,
-                lease_seconds=lease_seconds,
-                channels=(channel,),
-            )
-        return claimed
-
     async def mark_sent(self, item_id, worker_id, external_id=None):
         if self.outage:
             self.outage -= 1
