@@ -246,6 +246,7 @@ async def main(args: argparse.Namespace) -> None:
         rasa = Process(proc, url, log)
         kinds = ["sqlite"] if args.sqlite_only else ["sqlite", "postgresql"]
         kinds += [] if args.sqlite_only or args.no_scale_out else ["postgresql_2w"]
+        kinds = args.configs.split(",") if args.configs else kinds
         for offset, kind in enumerate(kinds):  # a fresh fake Bot API for each configuration
             async with FakeBotApi() as api:
                 base = ASN_BASE + offset * 100_000
@@ -286,6 +287,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-scale-out", action="store_true", help="skip PostgreSQL with 2 workers and Redis"
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--configs", default="", help="only these, e.g. postgresql_2w (sqlite,postgresql,...)"
+    )
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument(
         "--paced-rate", type=float, default=20.0,

@@ -108,9 +108,20 @@ def singleton(
     return run
 
 
-def shared_redis(url: str | None) -> Redis | None:
-    if not url:
-        return None
-    from redis.asyncio import Redis
+REDIS_CONNECTIONS = 64  # per client and worker process
 
-    return Redis.from_url(url)
+
+def redis_client(url: str) -> Redis:
+    """A client whose commands wait for a free connection instead of failing.
+
+    redis-py's default pool fails with MaxConnectionsError past 100 connections: a burst of
+    updates (each takes its chat's lock and reads its state) reached that with two workers
+    and 200 ASN in the pipeline benchmark (issue 8)."""
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    pool = BlockingConnectionPool.from_url(url, max_connections=REDIS_CONNECTIONS, timeout=20)
+    return Redis.from_pool(pool)
+
+
+def shared_redis(url: str | None) -> Redis | None:
+    return redis_client(url) if url else None

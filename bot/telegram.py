@@ -18,6 +18,7 @@ from aiogram.types import Update
 from bot.fsm_storage import BlindKeyBuilder, SqlFsmStorage
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.shared_limits import redis_client
 from bot.telegram_sender import TelegramSender, telegram_bot
 from handlers import telegram_client, telegram_client_rights, telegram_staff
 from handlers.telegram_common import FloodGuard, ReplayGuard
@@ -45,7 +46,8 @@ def fsm_storage(settings: Settings, rt: Runtime) -> BaseStorage:
     if settings.redis_url:
         from aiogram.fsm.storage.redis import RedisStorage
 
-        return RedisStorage.from_url(settings.redis_url, key_builder=BlindKeyBuilder(index_key))
+        client = redis_client(settings.redis_url)
+        return RedisStorage(redis=client, key_builder=BlindKeyBuilder(index_key))
     # SQLite serves one worker: this process alone writes the state and may remember it.
     cache = FSM_CACHE_SIZE if is_sqlite(settings.database_url) else 0
     return SqlFsmStorage(StateStore(rt.svc.sessions, index_key), cache_size=cache)
@@ -58,7 +60,7 @@ def event_isolation(settings: Settings, rt: Runtime) -> BaseEventIsolation:
     from aiogram.fsm.storage.redis import RedisEventIsolation
 
     keys = BlindKeyBuilder(rt.svc.keyring.blind_index_key, prefix="sapa:chat")
-    return RedisEventIsolation.from_url(settings.redis_url, key_builder=keys)
+    return RedisEventIsolation(redis=redis_client(settings.redis_url), key_builder=keys)
 
 
 def webhook_secret(rt: Runtime, kind: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -32,7 +33,14 @@ class ReplayGuard(BaseMiddleware):
         if not first:
             log.info("%s update replayed; ignored", self._channel)
             return None
-        result = await _with_db_retry(lambda: handler(event, data))
+        try:
+            result = await _with_db_retry(lambda: handler(event, data))
+        except Exception:
+            # It failed here: Telegram's next delivery is handled again, not refused as a
+            # replay (a repeat of a partial effect is the price, as after a crash).
+            with contextlib.suppress(Exception):
+                await self._inbox.abandon(**key)
+            raise
         # Unfinished (a crash above): the update is handled again when Telegram resends it.
         await _with_db_retry(lambda: self._inbox.finish(**key, at=datetime.now(UTC)))
         return result

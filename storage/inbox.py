@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -53,6 +53,18 @@ class InboxStore:
                 .values(received_at=at)
             )
         return bool(getattr(retried, "rowcount", 0) == 1)
+
+    async def abandon(self, *, channel: str, external_id: str) -> None:
+        """Handling failed in this process (an error, not a crash): the next delivery of the
+        update is handled at once instead of being taken for a replay until it goes stale."""
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                delete(inbox).where(
+                    inbox.c.channel == channel,
+                    inbox.c.external_id == external_id,
+                    inbox.c.done_at.is_(None),
+                )
+            )
 
     async def finish(self, *, channel: str, external_id: str, at: datetime) -> None:
         await self._finishes.submit((channel, external_id, at, True))

@@ -61,3 +61,13 @@ async def test_concurrent_updates_share_transactions_and_each_id_is_handled_once
             *(inbox.begin(channel="tg-client", external_id=i, at=late) for i in deliveries)
         )
     )
+
+
+async def test_an_update_whose_handling_failed_here_is_handled_at_its_next_delivery(db: Db) -> None:
+    inbox = InboxStore(db.sessions)
+    assert await inbox.begin(**KEY, at=T0)
+    await inbox.abandon(**KEY)  # the handler raised (e.g. Redis refused a connection)
+    assert await inbox.begin(**KEY, at=T0 + timedelta(seconds=2)), "not taken for a replay"
+    await inbox.finish(**KEY, at=T0 + timedelta(seconds=3))
+    await inbox.abandon(**KEY)  # a finished update is never un-recorded
+    assert not await inbox.begin(**KEY, at=T0 + timedelta(minutes=5))
