@@ -48,6 +48,7 @@ class GroupCommit(Generic[T, R]):
                 except BaseException:  # shutting down: nobody is left waiting for nothing
                     for _, future in (*batch, *self._waiting):
                         future.cancel()
+                    self._waiting = []  # cancelled: a later writer must not answer them
                     raise
                 else:
                     for (_, future), result in zip(batch, results, strict=True):

@@ -82,3 +82,20 @@ async def test_a_caller_that_gives_up_does_not_stop_the_write() -> None:
     writer.release.set()
     assert await batcher.submit(8) == 80
     assert writer.batches == [[7], [8]]  # 7 was written all the same
+
+
+async def test_a_writer_cancelled_at_shutdown_leaves_no_stale_waiters_behind() -> None:
+    writer = Writer()
+    batcher: GroupCommit[int, int] = GroupCommit(writer.write)
+    first = asyncio.create_task(batcher.submit(1))
+    await until(lambda: writer.batches)
+    queued = asyncio.create_task(batcher.submit(2))
+    await asyncio.sleep(0)
+    assert batcher._writer is not None
+    batcher._writer.cancel()  # the service stops mid-transaction
+    for task in (first, queued):
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    writer.release.set()
+    assert await batcher.submit(3) == 30  # a later write is not tripped by the cancelled ones
+    assert writer.batches == [[1], [3]]
