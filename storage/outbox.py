@@ -136,43 +136,26 @@ class OutboxStore:
         self._sent: GroupCommit[tuple[str, str | None], None] = GroupCommit(self._mark_sent_many)
         self._direct: GroupCommit[DirectReply, None] = GroupCommit(self._enqueue_direct_many)
 
-    async def claim_batch(
-        self,
-        *,
-        worker_id: str,
-        now: datetime,
-        limit: int,
-        lease_seconds: int,
-        channels: Sequence[str],
-    ) -> list[OutboxItem]:
-        return await self.claim_channels(
-            worker_id=worker_id,
-            now=now,
-            limits={tuple(channels): limit},
-            lease_seconds=lease_seconds,
-        )
-
     async def claim_channels(
         self,
         *,
         worker_id: str,
         now: datetime,
-        limits: Mapping[str | tuple[str, ...], int],
+        limits: Mapping[str, int],
         lease_seconds: int,
     ) -> list[OutboxItem]:
-        """Up to `limits[c]` due rows of each channel (or group of channels), in one transaction."""
+        """Up to `limits[channel]` due rows of each channel, in one transaction."""
         ready = or_(
             (outbox.c.status == PENDING) & (outbox.c.next_attempt_at <= now),
             (outbox.c.status == SENDING) & (outbox.c.lease_until < now),
         )
         async with self._sessions() as session, session.begin():
             rows = []
-            for channels, limit in limits.items():
-                group = [channels] if isinstance(channels, str) else list(channels)
+            for channel, limit in limits.items():
                 rows += list(
                     await session.execute(
                         select(outbox)
-                        .where(outbox.c.channel.in_(group))
+                        .where(outbox.c.channel == channel)
                         .where(ready)
                         .order_by(outbox.c.urgent.desc(), outbox.c.created_at, outbox.c.id)
                         .limit(limit)
@@ -297,11 +280,7 @@ class OutboxStore:
                     lease_owner=None,
                     external_id=external_id,
                 )
-            if direct:  # a reply to a chat address keeps it under a key of its own: destroyed
-                await Sealer(session, self._keyring).destroy_keys(direct)
-                await session.execute(
-                    update(outbox).where(outbox.c.id.in_(direct)).values(address_enc=None)
-                )
+            await self._shred_direct(session, direct)
         return [None] * len(marks)
 
     async def mark_retry(self, item_id: str, *, at: datetime, error_code: str) -> None:
@@ -320,7 +299,7 @@ class OutboxStore:
             kind = await session.scalar(
                 select(outbox.c.recipient_kind).where(outbox.c.id == item_id)
             )
-            await self._shred_direct(session, item_id, kind)
+            await self._shred_direct(session, [item_id] if kind == DIRECT else [])
             await self._update(
                 session,
                 item_id,
@@ -329,12 +308,12 @@ class OutboxStore:
                 last_error=error_code[:60],
             )
 
-    async def _shred_direct(self, session: AsyncSession, item_id: str, kind: str | None) -> None:
+    async def _shred_direct(self, session: AsyncSession, item_ids: list[str]) -> None:
         """A reply to a chat address keeps its address under a key of its own: destroyed."""
-        if kind == DIRECT:
-            await Sealer(session, self._keyring).destroy_keys([item_id])
+        if item_ids:
+            await Sealer(session, self._keyring).destroy_keys(item_ids)
             await session.execute(
-                update(outbox).where(outbox.c.id == item_id).values(address_enc=None)
+                update(outbox).where(outbox.c.id.in_(item_ids)).values(address_enc=None)
             )
 
     async def _set(self, item_id: str, **values: Any) -> None:

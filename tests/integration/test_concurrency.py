@@ -99,8 +99,8 @@ async def test_the_outbox_survives_a_worker_killed_between_claim_and_send(db) ->
     clock = Clock()
     await _queued_case(db, clock)
     store = OutboxStore(db.sessions, db.keyring)
-    claimed = await store.claim_batch(
-        worker_id="doomed", now=clock.now(), limit=10, lease_seconds=60, channels=("telegram",)
+    claimed = await store.claim_channels(
+        worker_id="doomed", now=clock.now(), limits={"telegram": 10}, lease_seconds=60
     )
     assert len(claimed) == 2  # the triage prompt and "case opened"
     # The doomed worker dies here, before sending anything.
