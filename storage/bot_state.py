@@ -13,12 +13,11 @@ from typing import Any
 
 from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.batching import GroupCommit
 from storage.crypto import blind_index
+from storage.db import dialect_insert
 from storage.tables import bot_state
 
 
@@ -55,8 +54,7 @@ class StateStore:
 
     async def _upsert_many(self, writes: Sequence[tuple[str, dict[str, Any]]]) -> list[None]:
         async with self._sessions() as session, session.begin():
-            dialect = session.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            insert = dialect_insert(session)
             for key, values in writes:  # in the order asked: a later write of a key wins
                 statement = insert(bot_state).values(key_index=key, **{"data": "{}", **values})
                 await session.execute(

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.batching import GroupCommit
+from storage.db import dialect_insert
 from storage.tables import inbox
 
 STALE_SECONDS = 60.0  # longer than any handler runs, database retries included
@@ -72,8 +71,7 @@ class InboxStore:
     async def _insert_many(self, rows: Sequence[Row]) -> list[bool]:
         """One row per update; a row already there (a replay) is left as it is."""
         async with self._sessions() as session, session.begin():
-            dialect = session.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            insert = dialect_insert(session)
             new = []
             for channel, external_id, at, done in rows:
                 result = await session.execute(

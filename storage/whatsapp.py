@@ -13,13 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.model import new_id
 from storage.crypto import KekSource, blind_index
+from storage.db import dialect_insert
 from storage.repos_people import client_index
 from storage.sealing import Sealer
 from storage.tables import (
@@ -185,8 +184,7 @@ class WhatsAppWindow:
 
     async def _upsert(self, address: str, **values: Any) -> None:
         async with self._sessions() as session, session.begin():
-            dialect = session.get_bind().dialect.name
-            insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+            insert_ = dialect_insert(session)
             statement = insert_(whatsapp_window).values(
                 address_index=self._index(address), **values
             )

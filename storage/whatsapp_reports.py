@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.crypto import CryptoError, KekSource
+from storage.db import dialect_insert
 from storage.outbox import DIRECT, PENDING, SENDING, SENT, address_of
 from storage.sealing import Sealer
 from storage.tables import outbox, whatsapp_window
@@ -96,8 +95,7 @@ async def _close_window(
     if last is not None and sent_at is not None and last > sent_at:
         return
     values = {"last_inbound_at": READY, "invited_at": None}
-    dialect = session.get_bind().dialect.name
-    insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert_ = dialect_insert(session)
     statement = insert_(whatsapp_window).values(address_index=index, **values)
     await session.execute(
         statement.on_conflict_do_update(index_elements=["address_index"], set_=values)
