@@ -95,6 +95,10 @@ async def test_a_killed_server_is_unavailable_within_the_timeout(own_server: Run
     classifier = RasaClassifier(server.url, token=server.token, timeout=1.0)
     try:
         await classifier.classify("selamat pagi")
+        # Started by nlu/launch.py: TensorFlow's JAX (which Rasa never uses) is not loaded.
+        maps = await asyncio.to_thread(Path(f"/proc/{server.process.pid}/maps").read_text)
+        assert "libtensorflow" in maps
+        assert "jaxlib" not in maps
         server.process.kill()
         await server.process.wait()
         loop = asyncio.get_running_loop()
