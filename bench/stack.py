@@ -93,9 +93,13 @@ class Process:
 
         self._sampler = asyncio.create_task(loop())
 
-    async def stop(self) -> None:
+    def stop_sampling(self) -> None:
         if self._sampler is not None:
             self._sampler.cancel()
+            self._sampler = None
+
+    async def stop(self) -> None:
+        self.stop_sampling()
         if self.proc.returncode is None:
             self.proc.terminate()
             try:
