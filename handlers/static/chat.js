@@ -106,18 +106,21 @@
   async function send(ev) {
     ev.preventDefault();
     var box = $("text"), text = box.value, id = newId();
+    // Cleared at once: what is typed while this message is on its way is kept.
+    box.value = "";
     // An empty text still goes to the server, which answers with a kind sentence.
     var li = text.trim() ? bubble(text, "mine pending") : document.createElement("li");
     S.pending[id] = li;
     for (var attempt = 0; ; attempt++) {
       try {
         await api("POST", "message", { text: text, client_msg_id: id });
-        box.value = ""; alertText(""); nudge(); return;
+        alertText(""); nudge(); return;
       } catch (e) {
         if (e.status === undefined && attempt < 2) {  // network: retry, the id de-duplicates
           await new Promise(function (ok) { setTimeout(ok, 1500); }); continue;
         }
         li.remove(); delete S.pending[id];
+        if (!box.value) box.value = text;  // not sent: given back to edit or send again
         alertText(e.status === undefined ? t("web.send_failed") : e.message);
         if (e.status === 401) forget();
         return;

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, BrowserContext, Dialog, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Dialog, Page, Route, async_playwright
 from playwright.async_api import expect as pw_expect
 
 from bot.app import create_app
@@ -264,4 +264,43 @@ async def test_a_crisis_message_shows_the_safety_message_first(served: Served) -
     replies = await page.locator("#log li.them").all_text_contents()
     assert "Keselamatan" in replies[1], replies
     await page.screenshot(path=SHOTS / "4-crisis.png", full_page=True)
+    await context.close()
+
+
+async def test_typing_while_a_message_is_on_its_way_loses_nothing(served: Served) -> None:
+    context = await served.context()
+    page = await served.open(context)
+    await page.goto(served.base + "/")
+    await page.get_by_role("button", name="Saya setuju").click()
+    await page.get_by_role("button", name="Sudah saya simpan").click()
+    await pw_expect(page.locator("#log")).to_contain_text("Silakan ceritakan")
+    release = asyncio.Event()
+    held: list[str] = []
+
+    async def hold(route: Route) -> None:  # a slow mobile network, for this message only
+        held.append(route.request.url)
+        await release.wait()
+        await route.continue_()
+
+    await page.route("**/api/chat/message", hold)
+    await page.locator("#text").fill("pesan pertama tentang keluarga saya")
+    await page.keyboard.press("Enter")
+    await pw_expect(page.locator("#log li.mine.pending")).to_have_count(1)
+    await pw_expect(page.locator("#text")).to_have_value("")  # cleared as it was sent
+    await page.locator("#text").fill("yang sedang saya ketik")  # typed while it is on its way
+    release.set()
+    await pw_expect(page.locator("#log li.mine.pending")).to_have_count(0)
+    await pw_expect(page.locator("#text")).to_have_value("yang sedang saya ketik")
+    assert len(held) == 1
+
+    # Refused by the server: the bubble goes and the text comes back to be sent again.
+    async def refuse(route: Route) -> None:
+        await route.fulfill(status=503, json={"detail": "Layanan sedang sibuk."})
+
+    await page.unroute("**/api/chat/message")
+    await page.route("**/api/chat/message", refuse)
+    await page.locator("#text").fill("pesan yang ditolak")
+    await page.keyboard.press("Enter")
+    await pw_expect(page.locator("#text")).to_have_value("pesan yang ditolak")
+    await pw_expect(page.locator("#log li.mine")).to_have_count(1)
     await context.close()
