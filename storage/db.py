@@ -16,6 +16,8 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.util import memoized_property
 from sqlalchemy.util.queue import AsyncAdaptedQueue
 
+from storage.sqlite_loop import LoopConnection, loop_connector
+
 SQLITE_BUSY_MS = 15000
 T = TypeVar("T")
 
@@ -44,6 +46,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("poolclass", FairAsyncQueuePool)
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
+        # ... and that connection's calls run on the event loop's thread (sqlite_loop.py).
+        parsed = make_url(url)
+        args, options = parsed.get_dialect()().create_connect_args(parsed)
+        database = str(args[0])
+        kwargs.setdefault("async_creator", loop_connector(database, SQLITE_BUSY_MS, **options))
     engine = _create_async_engine(url, **kwargs)
     _tune_sqlite(engine)
     return engine
@@ -101,7 +108,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        on_loop = isinstance(getattr(dbapi_connection, "_connection", None), LoopConnection)
+        cursor.execute(f"PRAGMA busy_timeout={0 if on_loop else SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed on disk
