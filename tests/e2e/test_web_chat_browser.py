@@ -251,12 +251,18 @@ async def test_the_english_switch_and_refusal_store_nothing(served: Served) -> N
     await context.close()
 
 
-async def test_a_crisis_message_shows_the_safety_message_first(served: Served) -> None:
+async def consented(served: Served) -> tuple[BrowserContext, Page]:
+    """A new visitor who agreed to the notice and keeps the code: the chat is open."""
     context = await served.context()
     page = await served.open(context)
     await page.goto(served.base + "/")
     await page.get_by_role("button", name="Saya setuju").click()
     await page.get_by_role("button", name="Sudah saya simpan").click()
+    return context, page
+
+
+async def test_a_crisis_message_shows_the_safety_message_first(served: Served) -> None:
+    context, page = await consented(served)
     await page.locator("#text").fill("saya sudah tidak kuat, pengen bunuh diri aja")
     await page.keyboard.press("Enter")
     safety = page.locator("#log li.them.urgent")
@@ -268,11 +274,7 @@ async def test_a_crisis_message_shows_the_safety_message_first(served: Served) -
 
 
 async def test_typing_while_a_message_is_on_its_way_loses_nothing(served: Served) -> None:
-    context = await served.context()
-    page = await served.open(context)
-    await page.goto(served.base + "/")
-    await page.get_by_role("button", name="Saya setuju").click()
-    await page.get_by_role("button", name="Sudah saya simpan").click()
+    context, page = await consented(served)
     await pw_expect(page.locator("#log")).to_contain_text("Silakan ceritakan")
     release = asyncio.Event()
     held: list[str] = []

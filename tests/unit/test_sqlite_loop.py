@@ -49,23 +49,28 @@ async def test_statements_run_on_the_event_loops_thread(engine: AsyncEngine) -> 
     assert driver.waited_for_lock == 0
 
 
-async def test_a_long_run_of_statements_lets_other_tasks_run(engine: AsyncEngine) -> None:
-    ticks = 0
+class Ticker:
+    """A task that counts its turns on the event loop."""
 
-    async def ticker() -> None:
-        nonlocal ticks
+    def __init__(self, every: float) -> None:
+        self.ticks = 0
+        self.task = asyncio.create_task(self._run(every))
+
+    async def _run(self, every: float) -> None:
         while True:
-            ticks += 1
-            await asyncio.sleep(0)
+            self.ticks += 1
+            await asyncio.sleep(every)
 
-    ticking = asyncio.create_task(ticker())
+
+async def test_a_long_run_of_statements_lets_other_tasks_run(engine: AsyncEngine) -> None:
+    ticker = Ticker(0)
     async with engine.begin() as conn:
         await conn.execute(text("SELECT 1"))
-        ticks = 0
+        before = ticker.ticks
         for value in range(3000):  # tens of milliseconds of SQLite work, no other await
             await conn.execute(text("INSERT INTO t VALUES (:v)"), {"v": value})
-        during = ticks
-    ticking.cancel()
+        during = ticker.ticks - before
+    ticker.task.cancel()
     assert during >= 2  # without the turns it would not have run once
 
 
@@ -75,26 +80,19 @@ async def test_a_wait_for_the_write_lock_leaves_the_loop_running(
     driver = await _driver(engine)
     other = sqlite3.connect(tmp_path / "loop.db", isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")  # another process's write transaction, say a backup
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0.01)
 
     async def write() -> None:
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO t VALUES (2)"))
 
-    ticking = asyncio.create_task(ticker())
+    ticker = Ticker(0.01)
     writing = asyncio.create_task(write())
     await asyncio.sleep(0.5)
     assert not writing.done()  # waiting for the lock ...
-    assert ticks >= 20  # ... while the loop goes on
+    assert ticker.ticks >= 20  # ... while the loop goes on
     other.execute("COMMIT")
     await asyncio.wait_for(writing, 10)
-    ticking.cancel()
+    ticker.task.cancel()
     other.close()
     assert driver.waited_for_lock == 1
     async with engine.connect() as conn:
