@@ -37,20 +37,34 @@ async def outcome(c: Cluster, asn: int) -> str:
     return "nothing"
 
 
-async def triage(c: Cluster, asn: int, crisis: bool) -> str:
+async def triage(c: Cluster, asn: int, crisis: bool, consented: asyncio.Barrier) -> str:
     try:
         await consent(c.hooks, asn, timeout=STEP_TIMEOUT)
     except AssertionError:
         return "no_consent_reply"
+    finally:
+        await consented.wait()
     await say(c.hooks, asn, CRISIS if crisis else STORY)
     return await outcome(c, asn)
 
 
-async def batch(c: Cluster, conversations: int) -> dict[str, int]:
+async def batch(c: Cluster, conversations: int, *, before_stories: Any = None) -> dict[str, int]:
+    """Each ASN consents; once all have, `before_stories` runs, then each tells its concern."""
     first = 710_000_000 + random.randrange(1_000_000) * 100
-    results = await asyncio.gather(
-        *(triage(c, first + i, crisis=i % 2 == 0) for i in range(conversations))
-    )
+    consented = asyncio.Barrier(conversations + 1)
+
+    async def then() -> None:
+        await consented.wait()
+        if before_stories is not None:
+            await before_stories()
+
+    results, _ = await asyncio.gather(
+        asyncio.gather(
+            *(triage(c, first + i, crisis=i % 2 == 0, consented=consented)
+              for i in range(conversations))
+        ),
+        then(),
+    )  # fmt: skip
     counts = {name: results.count(name) for name in sorted(set(results))}
     return {"crisis_sent": (conversations + 1) // 2, **counts}
 
@@ -68,15 +82,15 @@ async def rasa_scenario(conversations: int, folder: Path) -> dict[str, Any]:
         c = await stack.enter_async_context(cluster(folder, nlu_url=url, nlu_token=token))
         before = await batch(c, conversations)
 
-        async def kill_rasa() -> None:
-            await asyncio.sleep(random.uniform(1.0, 3.0))
+        async def kill_rasa() -> None:  # after the consents, before the concerns
             proc.kill()
+            await proc.wait()
 
-        during = await asyncio.gather(batch(c, conversations), kill_rasa())
+        during = await batch(c, conversations, before_stories=kill_rasa)
         restarted = time.monotonic()
         await stack.enter_async_context(rasa())
         seconds = round(time.monotonic() - restarted, 1)
         await asyncio.sleep(32)  # the client circuit breaker half-opens after 30 s
         after = await batch(c, conversations)
-    return {"scenario": "rasa", "rasa_up": before, "rasa_killed": during[0],
+    return {"scenario": "rasa", "rasa_up": before, "rasa_killed": during,
             "rasa_restart_seconds": seconds, "after_restart": after}  # fmt: skip
