@@ -1,3 +1,1 @@
-from handlers.aiogram_types import install as _defer_aiogram_types
-
-_defer_aiogram_types()  # before anything imports aiogram (see handlers/aiogram_types.py)
+import handlers  # noqa: F401 (it hooks aiogram's types before anything imports aiogram)
