@@ -4,6 +4,9 @@ Telegram allows about one message a second per chat and thirty a second per bot.
 workers an in-process limiter lets each worker send its own thirty, so the slots are reserved
 in Redis instead: one atomic script picks the earliest time that keeps both limits, records it,
 and the worker sleeps until then. Redis's own clock is used, so worker clocks cannot disagree.
+The slot is reserved only once the send holds one of its worker's send places, right before it
+goes: a reservation taken earlier and then held up (every place busy with slow sends) would let
+the chat's next message, reserved from that stale time, go right behind it.
 Chat ids never reach Redis: a chat's key is an HMAC blind index of (channel, address).
 """
 
@@ -45,6 +48,13 @@ redis.call('SET', KEYS[1], us(at + interval), 'PX', us((at - now + interval) / 1
 return at - now
 """
 
+# KEYS[1] the chat's next free time. Returns the microseconds until then (0: free now).
+PEEK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+return math.max(0, tonumber(redis.call('GET', KEYS[1]) or '0') - now)
+"""
+
 
 class RedisRateLimiter:
     """The outbox worker's limiter, shared by every worker through one Redis."""
@@ -61,21 +71,28 @@ class RedisRateLimiter:
         self._redis, self._key, self._prefix = redis, index_key, prefix
         self.per_second, self.per_chat_interval = per_second, per_chat_interval
         self._script = redis.register_script(RESERVE)
+        self._peek = redis.register_script(PEEK)
 
     async def wait(self, channel: str, address: str) -> None:
         await asyncio.sleep(await self.reserve(channel, address))
 
     async def pace_chat(self, channel: str, address: str) -> None:
-        """One reservation covers the chat's and the bot's limits; the wait holds no send slot."""
-        await self.wait(channel, address)
+        """Wait until the chat may get its next message, reserving nothing: this wait holds
+        no send place of the worker (the outbox worker takes one after it)."""
+        micros: Any = await self._peek(keys=self._keys(channel, address)[:1])
+        await asyncio.sleep(max(0, int(micros)) / 1_000_000)
 
     async def take_slot(self, channel: str, address: str) -> None:
-        """Already taken with the reservation in pace_chat."""
+        """Reserve the send's time (chat and bot limits at once) right before it goes."""
+        await self.wait(channel, address)
+
+    def _keys(self, channel: str, address: str) -> list[str]:
+        chat = blind_index(f"{channel}|{address}", key=self._key, namespace="rate_limit")
+        return [f"{self._prefix}:chat:{chat}", f"{self._prefix}:channel:{channel}"]
 
     async def reserve(self, channel: str, address: str) -> float:
         """Reserve the next allowed send time; returns the seconds to wait for it."""
-        chat = blind_index(f"{channel}|{address}", key=self._key, namespace="rate_limit")
-        keys = [f"{self._prefix}:chat:{chat}", f"{self._prefix}:channel:{channel}"]
+        keys = self._keys(channel, address)
         interval_us = round(self.per_chat_interval * 1e6)
         args: list[str | int] = [interval_us, self.per_second, uuid.uuid4().hex]
         micros: Any = await self._script(keys=keys, args=args)

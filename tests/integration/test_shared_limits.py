@@ -8,12 +8,14 @@ import os
 import secrets
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
-from bot.outbox_worker import RateLimiter
+from bot.outbox_worker import OutboxWorker, RateLimiter
 from bot.shared_limits import JobLease, RedisRateLimiter
+from tests.unit.test_outbox_worker import Clock, FakeStore, Item
 
 REDIS_URL = os.environ.get("SAPA_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 CHAT = "7004401234"  # a canary: a chat id that must never appear in Redis
@@ -87,3 +89,39 @@ async def test_a_periodic_job_runs_on_one_worker_per_period(
     assert sum(won) == 1
     await asyncio.sleep(0.6)  # the period is over: the job may run again, on either worker
     assert await leases[1].acquire("repage", 0.5)
+
+
+class SlowChatSender:
+    """Sends to the chat "slow" take 0.6 s (a slow network); records when each send went."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, float]] = []
+
+    async def send(self, *, address: str, payload: dict[str, Any]) -> None:
+        self.sent.append((payload["text"], time.monotonic()))
+        if address == "slow":
+            await asyncio.sleep(0.6)
+
+
+async def test_a_send_held_up_for_a_send_place_keeps_its_chats_pacing(
+    redis_pair: tuple[Redis, Redis, str],
+) -> None:
+    """The worker's only send place is busy with a slow send while the chat's first message
+    waits: its second must still go a full interval after the first actually went."""
+    first, _, prefix = redis_pair
+    store = FakeStore(
+        [
+            Item("s", "telegram", "slow", {"text": "lambat"}),
+            Item("a1", "telegram", CHAT, {"text": "pesan 1"}),
+            Item("a2", "telegram", CHAT, {"text": "pesan 2"}),
+        ]
+    )
+    sender = SlowChatSender()
+    limiter = RedisRateLimiter(first, secrets.token_bytes(32), per_chat_interval=0.5, prefix=prefix)
+    worker = OutboxWorker(store=store, senders={"telegram": sender}, clock=Clock(), concurrency=1)
+    worker.limiter = limiter  # type: ignore[assignment]
+    async with asyncio.timeout(10):
+        assert await worker.run_once() == 3
+    at = dict(sender.sent)
+    assert at["pesan 1"] - at["lambat"] >= 0.55  # held up behind the slow send
+    assert at["pesan 2"] - at["pesan 1"] >= 0.45, sender.sent
