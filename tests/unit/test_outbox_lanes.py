@@ -125,3 +125,41 @@ async def test_a_flooded_staff_bot_leaves_room_for_asn_replies() -> None:
         await asyncio.gather(running, return_exceptions=True)
     texts = [text for _, text, _ in sender.delivered]
     assert "balasan" in texts[:3], texts
+
+
+@dataclass
+class CountingStore(LeasingStore):
+    """Counts claim transactions and when each began (the event loop's clock)."""
+
+    claims: list[float] = field(default_factory=list)
+
+    async def claim_channels(self, **kwargs):  # type: ignore[no-untyped-def]
+        self.claims.append(asyncio.get_running_loop().time())
+        return await super().claim_channels(**kwargs)
+
+
+async def test_a_burst_of_kicks_shares_claims_and_an_idle_kick_claims_at_once() -> None:
+    store = CountingStore()
+    sender = TimedSender()
+    w = worker(store, sender, RateLimiter(per_second=1000, per_chat_interval=0.0))
+    w.claim_gap, w.idle_seconds = 0.2, 30.0  # no poll during the test: only kicks claim
+    running = asyncio.create_task(w.run_forever())
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(10):
+            await asyncio.sleep(0.3)  # the first claim, at start; idle now
+            assert len(store.claims) == 1
+            kicked = loop.time()
+            for n in range(20):  # 20 webhooks' writes within 0.1 s
+                store.items.append(Item(str(n), "telegram", f"chat-{n}", {"text": f"pesan {n}"}))
+                w.kick()
+                await asyncio.sleep(0.005)
+            await sender.until(20)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    after = [at for at in store.claims if at >= kicked]
+    assert after[0] - kicked < 0.1  # the idle kick was not held back by the gap
+    assert len(after) <= 2, after  # the burst's 19 other kicks went in one more claim
+    assert all(later - earlier >= 0.19 for earlier, later in itertools.pairwise(after))
+    assert sorted(t for _, t, _ in sender.delivered) == sorted(f"pesan {n}" for n in range(20))
