@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.model import Notice, new_id
@@ -27,6 +27,28 @@ PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 DIRECT = "direct"  # a reply to a chat address, sealed under a key of its own
 READY = datetime(1970, 1, 1, tzinfo=UTC)  # a new row is due at once, whatever the worker's clock
 KEPT_UNTIL_REPORTED = frozenset({"whatsapp"})
+
+# Built once at import (see storage/sealing.py): run for every notice and every claim.
+_HAS_CHAT = select(staff.c.telegram_chat_enc.is_not(None)).where(staff.c.id == bindparam("id"))
+_CASE_CLIENT = select(cases.c.client_id).where(cases.c.id == bindparam("id"))
+_CLIENT_CHANNEL = select(clients.c.channel).where(clients.c.id == bindparam("id"))
+_ADDRESS = {
+    "client": select(clients.c.reply_address_enc).where(clients.c.id == bindparam("id")),
+    "staff": select(staff.c.telegram_chat_enc).where(staff.c.id == bindparam("id")),
+}
+_DUE = (
+    select(outbox)
+    .where(outbox.c.channel == bindparam("channel"))
+    .where(
+        or_(
+            (outbox.c.status == PENDING) & (outbox.c.next_attempt_at <= bindparam("now")),
+            (outbox.c.status == SENDING) & (outbox.c.lease_until < bindparam("now")),
+        )
+    )
+    .order_by(outbox.c.urgent.desc(), outbox.c.created_at, outbox.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
 
 
 class SqlOutbox:
@@ -77,29 +99,20 @@ class SqlOutbox:
         )
 
     async def _has_chat(self, staff_id: str) -> bool:
-        chat = await self._s.scalar(
-            select(staff.c.telegram_chat_enc.is_not(None)).where(staff.c.id == staff_id)
-        )
-        return bool(chat)
+        return bool(await self._s.scalar(_HAS_CHAT, {"id": staff_id}))
 
     async def _route(self, notice: Notice) -> tuple[str, str | None]:
         client_id = None
         if notice.case_id is not None:
             client_id = self._case_client.get(notice.case_id)
             if client_id is None:
-                client_id = await self._s.scalar(
-                    select(cases.c.client_id).where(cases.c.id == notice.case_id)
-                )
+                client_id = await self._s.scalar(_CASE_CLIENT, {"id": notice.case_id})
                 if client_id is not None:
                     self._case_client[notice.case_id] = client_id
         if notice.recipient.kind == "client":
             channel = self._client_channel.get(notice.recipient.id)
             if channel is None:
-                channel = str(
-                    await self._s.scalar(
-                        select(clients.c.channel).where(clients.c.id == notice.recipient.id)
-                    )
-                )
+                channel = str(await self._s.scalar(_CLIENT_CHANNEL, {"id": notice.recipient.id}))
                 self._client_channel[notice.recipient.id] = channel
             return channel, notice.recipient.id
         return STAFF_CHANNEL, client_id
@@ -145,23 +158,11 @@ class OutboxStore:
         lease_seconds: int,
     ) -> list[OutboxItem]:
         """Up to `limits[channel]` due rows of each channel, in one transaction."""
-        ready = or_(
-            (outbox.c.status == PENDING) & (outbox.c.next_attempt_at <= now),
-            (outbox.c.status == SENDING) & (outbox.c.lease_until < now),
-        )
         async with self._sessions() as session, session.begin():
             rows = []
             for channel, limit in limits.items():
-                rows += list(
-                    await session.execute(
-                        select(outbox)
-                        .where(outbox.c.channel == channel)
-                        .where(ready)
-                        .order_by(outbox.c.urgent.desc(), outbox.c.created_at, outbox.c.id)
-                        .limit(limit)
-                        .with_for_update(skip_locked=True)
-                    )
-                )
+                params = {"channel": channel, "now": now, "limit": limit}
+                rows += list(await session.execute(_DUE, params))
             if not rows:
                 return []
             await session.execute(
@@ -347,17 +348,14 @@ async def address_of(session: AsyncSession, sealer: Sealer, row: Any) -> str | N
         return await sealer.open(
             row.address_enc, table="outbox", column="address", row_id=row.id, owner_id=row.id
         )
-    table, column = (
-        (clients, "reply_address") if row.recipient_kind == "client" else (staff, "telegram_chat")
-    )
-    token = await session.scalar(
-        select(table.c[f"{column}_enc"]).where(table.c.id == row.recipient_id)
-    )
+    kind = "client" if row.recipient_kind == "client" else "staff"
+    token = await session.scalar(_ADDRESS[kind], {"id": row.recipient_id})
     if token is None:
         return None
+    table, column = ("clients", "reply_address") if kind == "client" else ("staff", "telegram_chat")
     return await sealer.open(
         token,
-        table=table.name,
+        table=table,
         column=column,
         row_id=row.recipient_id,
         owner_id=row.recipient_id,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.model import (
@@ -24,6 +24,16 @@ from core.triage import Category
 from storage.repos_people import ids_of
 from storage.sealing import Sealer
 from storage.tables import cases, feedback, messages, partners, queues
+
+# Built once at import (see storage/sealing.py): read on every message of an ASN.
+_OPEN_FOR_CLIENT = (
+    select(cases)
+    .where(cases.c.client_id == bindparam("client_id"))
+    .where(cases.c.status.in_([s.value for s in CONTINUED_STATUSES]))
+    .order_by(cases.c.opened_at.desc())
+    .with_for_update()  # as every case read to be changed (see _many)
+)
+_CASE = select(cases).where(cases.c.id == bindparam("id")).with_for_update()
 
 
 def _case(row: Any) -> Case:
@@ -91,21 +101,16 @@ class SqlCaseRepository:
         return [_case(row) for row in await self._s.execute(query.with_for_update())]
 
     async def get(self, case_id: str) -> Case | None:
-        found = await self._many(select(cases).where(cases.c.id == case_id))
-        return found[0] if found else None
+        rows = (await self._s.execute(_CASE, {"id": case_id})).all()
+        return _case(rows[0]) if rows else None
 
     async def get_by_code(self, code: str) -> Case | None:
         found = await self._many(select(cases).where(cases.c.code == code))
         return found[0] if found else None
 
     async def open_for_client(self, client_id: str) -> Case | None:
-        found = await self._many(
-            select(cases)
-            .where(cases.c.client_id == client_id)
-            .where(cases.c.status.in_([s.value for s in CONTINUED_STATUSES]))
-            .order_by(cases.c.opened_at.desc())
-        )
-        return found[0] if found else None
+        rows = (await self._s.execute(_OPEN_FOR_CLIENT, {"client_id": client_id})).all()
+        return _case(rows[0]) if rows else None
 
     async def for_client(self, client_id: str) -> Sequence[Case]:
         return await self._many(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.model import Client, Invite, Role, Staff
@@ -23,6 +23,24 @@ from storage.tables import (
     queues,
     staff,
     web_mailbox,
+)
+
+# Built once at import (see storage/sealing.py): a client is looked up on every message, by
+# its own identity first, then as a second identity of a known client (e.g. a WhatsApp BSUID).
+_ALIASED = (
+    select(client_aliases.c.client_id)
+    .where(client_aliases.c.channel == bindparam("channel"))
+    .where(client_aliases.c.identity_index == bindparam("index"))
+    .scalar_subquery()
+)
+_OWN = (clients.c.channel == bindparam("channel")) & (
+    clients.c.identity_index == bindparam("index")
+)
+_CLIENT = (select(clients).where(_OWN), select(clients).where(clients.c.id.in_(_ALIASED)))
+_CLIENT_BY_ID = select(clients).where(clients.c.id == bindparam("id"))
+_LOCALE = (
+    select(clients.c.locale).where(_OWN),
+    select(clients.c.locale).where(clients.c.id.in_(_ALIASED)),
 )
 
 
@@ -73,37 +91,25 @@ class SqlClientRepository:
         }
 
     async def get(self, client_id: str) -> Client | None:
-        return await self._one(clients.c.id == client_id)
+        row = (await self._s.execute(_CLIENT_BY_ID, {"id": client_id})).first()
+        return None if row is None else await self._client(row)
 
     async def find(self, *, channel: str, external_id: str) -> Client | None:
-        for where in self._identity(channel, external_id):
-            found = await self._one(where)
-            if found is not None:
-                return found
+        """By the client's own identity, then (only if that finds nothing) as an alias."""
+        params = {"channel": channel, "index": self._index(channel, external_id)}
+        for statement in _CLIENT:
+            row = (await self._s.execute(statement, params)).first()
+            if row is not None:
+                return await self._client(row)
         return None
 
     async def locale(self, *, channel: str, external_id: str) -> str | None:
-        for where in self._identity(channel, external_id):
-            found = await self._s.scalar(select(clients.c.locale).where(where))
+        params = {"channel": channel, "index": self._index(channel, external_id)}
+        for statement in _LOCALE:
+            found = await self._s.scalar(statement, params)
             if found is not None:
                 return str(found)
         return None
-
-    def _identity(self, channel: str, external_id: str) -> tuple[Any, Any]:
-        """Where a client's row is found: its own identity first, then a second identity of a
-        known client (e.g. a WhatsApp BSUID), tried only when the first finds nothing."""
-        index = self._index(channel, external_id)
-        aliased = select(client_aliases.c.client_id).where(
-            (client_aliases.c.channel == channel) & (client_aliases.c.identity_index == index)
-        )
-        return (
-            (clients.c.channel == channel) & (clients.c.identity_index == index),
-            clients.c.id.in_(aliased.scalar_subquery()),
-        )
-
-    async def _one(self, where: Any) -> Client | None:
-        row = (await self._s.execute(select(clients).where(where))).first()
-        return None if row is None else await self._client(row)
 
     async def _client(self, row: Any) -> Client:
         address = await self._sealer.open(
