@@ -108,9 +108,6 @@ class OutboxWorker:
         default_factory=dict, repr=False
     )
     _capped: bool = field(default=False, repr=False)  # the last claim may have left rows
-    # Under load every webhook kicks: kicks this soon after a claim began share the next one,
-    # so a burst of writes costs one claim transaction, not one each (an idle kick claims now).
-    claim_gap: float = 0.02
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it completely; returns how many rows were handled."""
@@ -124,13 +121,10 @@ class OutboxWorker:
 
         A claim runs when something was written (`kick`), when a full claim may have left
         rows behind, or every `idle_seconds` (retries falling due, expired leases, rows of
-        other workers); a kick during a claim is not lost, it asks for the next one, at the
-        earliest `claim_gap` after the last began."""
-        loop = asyncio.get_running_loop()
+        other workers); a kick during a claim is not lost, it asks for the next one."""
         try:
             while True:
                 self._wake.clear()
-                began = loop.time()
                 try:
                     handled = await self._claim()
                 except Exception:  # a database restart must not kill delivery for good
@@ -141,7 +135,6 @@ class OutboxWorker:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.idle_seconds):
                         await self._wake.wait()
-                await asyncio.sleep(max(0.0, began + self.claim_gap - loop.time()))
         finally:
             lanes = list(self._lane_tasks.values())
             for task in lanes:
