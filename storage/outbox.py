@@ -32,9 +32,12 @@ KEPT_UNTIL_REPORTED = frozenset({"whatsapp"})
 _HAS_CHAT = select(staff.c.telegram_chat_enc.is_not(None)).where(staff.c.id == bindparam("id"))
 _CASE_CLIENT = select(cases.c.client_id).where(cases.c.id == bindparam("id"))
 _CLIENT_CHANNEL = select(clients.c.channel).where(clients.c.id == bindparam("id"))
-_ADDRESS = {
-    "client": select(clients.c.reply_address_enc).where(clients.c.id == bindparam("id")),
-    "staff": select(staff.c.telegram_chat_enc).where(staff.c.id == bindparam("id")),
+_ADDRESS = {  # recipient kind -> the read of its sealed address, and where that is sealed
+    kind: (select(table.c[f"{column}_enc"]).where(table.c.id == bindparam("id")), table, column)
+    for kind, table, column in (
+        ("client", clients, "reply_address"),
+        ("staff", staff, "telegram_chat"),
+    )
 }
 _DUE = (
     select(outbox)
@@ -348,14 +351,13 @@ async def address_of(session: AsyncSession, sealer: Sealer, row: Any) -> str | N
         return await sealer.open(
             row.address_enc, table="outbox", column="address", row_id=row.id, owner_id=row.id
         )
-    kind = "client" if row.recipient_kind == "client" else "staff"
-    token = await session.scalar(_ADDRESS[kind], {"id": row.recipient_id})
+    read, table, column = _ADDRESS["client" if row.recipient_kind == "client" else "staff"]
+    token = await session.scalar(read, {"id": row.recipient_id})
     if token is None:
         return None
-    table, column = ("clients", "reply_address") if kind == "client" else ("staff", "telegram_chat")
     return await sealer.open(
         token,
-        table=table,
+        table=table.name,
         column=column,
         row_id=row.recipient_id,
         owner_id=row.recipient_id,

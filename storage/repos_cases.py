@@ -25,15 +25,21 @@ from storage.repos_people import ids_of
 from storage.sealing import Sealer
 from storage.tables import cases, feedback, messages, partners, queues
 
+
+def _locked(query: Select[Any]) -> Select[Any]:
+    """Cases are read to be changed: their rows are locked (PostgreSQL), so two workers never
+    lose one another's update."""
+    return query.with_for_update()
+
+
 # Built once at import (see storage/sealing.py): read on every message of an ASN.
-_OPEN_FOR_CLIENT = (
+_OPEN_FOR_CLIENT = _locked(
     select(cases)
     .where(cases.c.client_id == bindparam("client_id"))
     .where(cases.c.status.in_([s.value for s in CONTINUED_STATUSES]))
     .order_by(cases.c.opened_at.desc())
-    .with_for_update()  # as every case read to be changed (see _many)
 )
-_CASE = select(cases).where(cases.c.id == bindparam("id")).with_for_update()
+_CASE = _locked(select(cases).where(cases.c.id == bindparam("id")))
 
 
 def _case(row: Any) -> Case:
@@ -97,20 +103,25 @@ class SqlCaseRepository:
         )
 
     async def _many(self, query: Select[Any]) -> list[Case]:
-        # Rows read to be changed are locked (PostgreSQL): no lost update between workers.
-        return [_case(row) for row in await self._s.execute(query.with_for_update())]
+        return await self._rows(_locked(query))
 
-    async def get(self, case_id: str) -> Case | None:
-        rows = (await self._s.execute(_CASE, {"id": case_id})).all()
-        return _case(rows[0]) if rows else None
+    async def _rows(self, locked: Select[Any], params: dict[str, Any] | None = None) -> list[Case]:
+        return [_case(row) for row in await self._s.execute(locked, params)]
 
-    async def get_by_code(self, code: str) -> Case | None:
-        found = await self._many(select(cases).where(cases.c.code == code))
+    async def _first(
+        self, locked: Select[Any], params: dict[str, Any] | None = None
+    ) -> Case | None:
+        found = await self._rows(locked, params)
         return found[0] if found else None
 
+    async def get(self, case_id: str) -> Case | None:
+        return await self._first(_CASE, {"id": case_id})
+
+    async def get_by_code(self, code: str) -> Case | None:
+        return await self._first(_locked(select(cases).where(cases.c.code == code)))
+
     async def open_for_client(self, client_id: str) -> Case | None:
-        rows = (await self._s.execute(_OPEN_FOR_CLIENT, {"client_id": client_id})).all()
-        return _case(rows[0]) if rows else None
+        return await self._first(_OPEN_FOR_CLIENT, {"client_id": client_id})
 
     async def for_client(self, client_id: str) -> Sequence[Case]:
         return await self._many(

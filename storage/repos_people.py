@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, or_, select, update
+from sqlalchemy import Select, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.model import Client, Invite, Role, Staff
@@ -36,12 +36,15 @@ _ALIASED = (
 _OWN = (clients.c.channel == bindparam("channel")) & (
     clients.c.identity_index == bindparam("index")
 )
-_CLIENT = (select(clients).where(_OWN), select(clients).where(clients.c.id.in_(_ALIASED)))
+
+
+def _by_identity(*columns: Any) -> tuple[Select[Any], Select[Any]]:
+    """The client's `columns` by its own identity, then as an alias."""
+    return select(*columns).where(_OWN), select(*columns).where(clients.c.id.in_(_ALIASED))
+
+
+_CLIENT, _LOCALE = _by_identity(clients), _by_identity(clients.c.locale)
 _CLIENT_BY_ID = select(clients).where(clients.c.id == bindparam("id"))
-_LOCALE = (
-    select(clients.c.locale).where(_OWN),
-    select(clients.c.locale).where(clients.c.id.in_(_ALIASED)),
-)
 
 
 def ids_text(ids: Sequence[str]) -> str:
@@ -62,6 +65,10 @@ class SqlClientRepository:
 
     def _index(self, channel: str, external_id: str) -> str:
         return client_index(self._key, channel, external_id)
+
+    def _identity(self, channel: str, external_id: str) -> dict[str, str]:
+        """The bound parameters of _CLIENT and _LOCALE."""
+        return {"channel": channel, "index": self._index(channel, external_id)}
 
     async def add(self, client: Client, *, external_id: str) -> None:
         await self._sealer.create_key(client.id)
@@ -96,7 +103,7 @@ class SqlClientRepository:
 
     async def find(self, *, channel: str, external_id: str) -> Client | None:
         """By the client's own identity, then (only if that finds nothing) as an alias."""
-        params = {"channel": channel, "index": self._index(channel, external_id)}
+        params = self._identity(channel, external_id)
         for statement in _CLIENT:
             row = (await self._s.execute(statement, params)).first()
             if row is not None:
@@ -104,7 +111,7 @@ class SqlClientRepository:
         return None
 
     async def locale(self, *, channel: str, external_id: str) -> str | None:
-        params = {"channel": channel, "index": self._index(channel, external_id)}
+        params = self._identity(channel, external_id)
         for statement in _LOCALE:
             found = await self._s.scalar(statement, params)
             if found is not None:
