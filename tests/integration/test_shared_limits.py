@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from bot.outbox_worker import OutboxWorker, RateLimiter
 from bot.shared_limits import JobLease, RedisRateLimiter
+from tests.unit.test_outbox_lanes import TimedSender
 from tests.unit.test_outbox_worker import Clock, FakeStore, Item
 
 REDIS_URL = os.environ.get("SAPA_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
@@ -91,14 +92,11 @@ async def test_a_periodic_job_runs_on_one_worker_per_period(
     assert await leases[1].acquire("repage", 0.5)
 
 
-class SlowChatSender:
-    """Sends to the chat "slow" take 0.6 s (a slow network); records when each send went."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, float]] = []
+class SlowChatSender(TimedSender):
+    """Records when each send went; sends to the chat "slow" take 0.6 s (a slow network)."""
 
     async def send(self, *, address: str, payload: dict[str, Any]) -> None:
-        self.sent.append((payload["text"], time.monotonic()))
+        await super().send(address=address, payload=payload)
         if address == "slow":
             await asyncio.sleep(0.6)
 
@@ -122,6 +120,6 @@ async def test_a_send_held_up_for_a_send_place_keeps_its_chats_pacing(
     worker.limiter = limiter  # type: ignore[assignment]
     async with asyncio.timeout(10):
         assert await worker.run_once() == 3
-    at = dict(sender.sent)
+    at = {text: when for _, text, when in sender.delivered}
     assert at["pesan 1"] - at["lambat"] >= 0.55  # held up behind the slow send
-    assert at["pesan 2"] - at["pesan 1"] >= 0.45, sender.sent
+    assert at["pesan 2"] - at["pesan 1"] >= 0.45, sender.delivered
