@@ -95,10 +95,30 @@ async def test_a_periodic_job_runs_on_one_worker_per_period(
 class SlowChatSender(TimedSender):
     """Records when each send went; sends to the chat "slow" take 0.6 s (a slow network)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.slow_started = asyncio.Event()
+
     async def send(self, *, address: str, payload: dict[str, Any]) -> None:
         await super().send(address=address, payload=payload)
         if address == "slow":
+            self.slow_started.set()
             await asyncio.sleep(0.6)
+
+
+class AfterSlowLimiter(RedisRateLimiter):
+    """Lets the chat's messages ask for their time only once the slow send holds the worker's
+    one send place, so the first of them is certain to wait for it (which lane's Redis reply
+    comes back first is otherwise a race)."""
+
+    def __init__(self, sender: SlowChatSender, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sender = sender
+
+    async def pace_chat(self, channel: str, address: str) -> None:
+        if address == CHAT:
+            await self._sender.slow_started.wait()
+        await super().pace_chat(channel, address)
 
 
 async def test_a_send_held_up_for_a_send_place_keeps_its_chats_pacing(
@@ -115,7 +135,9 @@ async def test_a_send_held_up_for_a_send_place_keeps_its_chats_pacing(
         ]
     )
     sender = SlowChatSender()
-    limiter = RedisRateLimiter(first, secrets.token_bytes(32), per_chat_interval=0.5, prefix=prefix)
+    limiter = AfterSlowLimiter(
+        sender, first, secrets.token_bytes(32), per_chat_interval=0.5, prefix=prefix
+    )
     worker = OutboxWorker(store=store, senders={"telegram": sender}, clock=Clock(), concurrency=1)
     worker.limiter = limiter  # type: ignore[assignment]
     async with asyncio.timeout(10):
