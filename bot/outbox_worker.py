@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import uuid
@@ -97,8 +96,14 @@ class OutboxWorker:
     # After a send the row must be marked even through a database restart, or it goes again.
     mark_retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
     concurrency: int = 8  # sends (and their database writes) in flight at once
-    # Rows held in memory per channel, across its chats.
+    # Rows claimed and not yet done with, per channel across its chats: queued in a lane or
+    # on their way (waiting for the send limits or a send place). Also what bounds how long a
+    # claimed row can wait for its send, far inside its lease (200 rows at 30/s: 7 s).
     max_held: int = 200
+    # A channel whose lanes hold rows is refilled on a wake (a kick, a lane done) only once
+    # this much room is free, or by the idle poll: not a row at a time as each lane pops,
+    # which cost a claim transaction per send while a backlog drained.
+    refill: int = 25
     _wake: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _slots: asyncio.Semaphore | None = field(default=None, repr=False)
     _lanes: dict[tuple[str, str | None], list[tuple[float, Any]]] = field(
@@ -107,6 +112,7 @@ class OutboxWorker:
     _lane_tasks: dict[tuple[str, str | None], asyncio.Task[None]] = field(
         default_factory=dict, repr=False
     )
+    _held: Counter[str] = field(default_factory=Counter, repr=False)
     _capped: bool = field(default=False, repr=False)  # the last claim may have left rows
 
     async def run_once(self) -> int:
@@ -122,34 +128,39 @@ class OutboxWorker:
         A claim runs when something was written (`kick`), when a full claim may have left
         rows behind, or every `idle_seconds` (retries falling due, expired leases, rows of
         other workers); a kick during a claim is not lost, it asks for the next one."""
+        polled = True
         try:
             while True:
                 self._wake.clear()
                 try:
-                    handled = await self._claim()
+                    handled = await self._claim(polled=polled)
                 except Exception:  # a database restart must not kill delivery for good
                     log.exception("outbox batch failed; retrying")
                     handled = 0
+                polled = False
                 if handled and self._capped:
                     continue  # a full claim may have left rows behind: claim again now
-                with contextlib.suppress(TimeoutError):
+                try:
                     async with asyncio.timeout(self.idle_seconds):
                         await self._wake.wait()
+                except TimeoutError:
+                    polled = True  # the poll tops up any room (bounds an urgent row's wait)
         finally:
             lanes = list(self._lane_tasks.values())
             for task in lanes:
                 task.cancel()
             await asyncio.gather(*lanes, return_exceptions=True)
 
-    async def _claim(self) -> int:
+    async def _claim(self, *, polled: bool = True) -> int:
         """Each channel has its own room: a flooded staff bot leaves the ASN bot free.
 
-        One transaction claims for every channel with room."""
+        One transaction claims for every channel with room (on a wake, with room enough to
+        refill)."""
         limits = {}
         for channel in self.senders:
-            held = sum(len(lane) for (c, _), lane in self._lanes.items() if c == channel)
-            if self.max_held - held > 0:
-                limits[channel] = min(self.batch, self.max_held - held)
+            room = self._room(channel)
+            if room >= (1 if polled else min(self.refill, self.max_held)):
+                limits[channel] = min(self.batch, room)
         # Until this claim shows otherwise, a channel without room may have rows waiting.
         self._capped = len(limits) < len(self.senders)
         if not limits:
@@ -163,6 +174,7 @@ class OutboxWorker:
         per_channel = Counter(item.channel for item in items)
         self._capped = self._capped or any(per_channel[c] >= n for c, n in limits.items())
         claimed_at = asyncio.get_running_loop().time()
+        self._held.update(per_channel)
         for item in items:  # one lane per chat: in order within a chat, chats concurrently
             key = (item.channel, item.address)
             self._lanes.setdefault(key, []).append((claimed_at, item))
@@ -175,16 +187,21 @@ class OutboxWorker:
         try:
             while lane:
                 claimed_at, item = lane.pop(0)
-                if asyncio.get_running_loop().time() - claimed_at > self.lease_seconds * 0.8:
-                    continue  # its lease is running out: left to be claimed again, not doubled
                 try:
+                    if asyncio.get_running_loop().time() - claimed_at > self.lease_seconds * 0.8:
+                        continue  # its lease is running out: claimed again later, not doubled
                     await self._deliver(item)
                 except Exception:  # a database restart: the row is claimed again later
                     log.exception("outbox delivery failed; retrying after the lease")
+                finally:
+                    self._held[item.channel] -= 1
+                    if self._capped and self._room(item.channel) >= min(self.refill, self.max_held):
+                        self._wake.set()  # room enough for rows a full claim left behind
         finally:
             del self._lanes[key], self._lane_tasks[key]
-            if self._capped:
-                self._wake.set()  # room for rows a full claim left behind
+
+    def _room(self, channel: str) -> int:
+        return self.max_held - self._held[channel]
 
     def kick(self) -> None:
         """Something was written to the outbox: deliver it now instead of at the next poll."""

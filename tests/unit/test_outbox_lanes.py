@@ -125,3 +125,104 @@ async def test_a_flooded_staff_bot_leaves_room_for_asn_replies() -> None:
         await asyncio.gather(running, return_exceptions=True)
     texts = [text for _, text, _ in sender.delivered]
     assert "balasan" in texts[:3], texts
+
+
+@dataclass
+class CountingStore(LeasingStore):
+    """Counts claim transactions, and the most rows claimed and not yet marked at once."""
+
+    claims: int = 0
+    most_out: int = 0
+    all_sent: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def claim_channels(self, **kwargs):  # type: ignore[no-untyped-def]
+        self.claims += 1
+        items = await super().claim_channels(**kwargs)
+        out = sum(1 for i in self.items if i.status == "sending")
+        self.most_out = max(self.most_out, out)
+        return items
+
+    async def mark_sent(self, item_id, worker_id, external_id=None):  # type: ignore[no-untyped-def]
+        await super().mark_sent(item_id, worker_id, external_id)
+        if {i.status for i in self.items} == {"sent"}:
+            self.all_sent.set()
+
+
+async def run_until_sent(w: OutboxWorker, store: CountingStore) -> None:
+    running = asyncio.create_task(w.run_forever())
+    try:
+        async with asyncio.timeout(10):
+            await store.all_sent.wait()
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+
+class SteadySender(TimedSender):
+    """Each send takes 20 ms (a network round trip): with one send place, a steady trickle."""
+
+    async def send(self, *, address: str, payload: dict[str, Any]) -> None:
+        await super().send(address=address, payload=payload)
+        await asyncio.sleep(0.02)
+
+
+def backlog_worker(store: FakeStore, sender: TimedSender, **kwargs: Any) -> OutboxWorker:
+    """A channel with a backlog of one-message chats (a reply to each of many ASN)."""
+    store.items += [Item(str(n), "telegram", f"chat-{n}", {"text": "halo"}) for n in range(60)]
+    limiter = RateLimiter(per_second=1000, per_chat_interval=0.0)
+    return OutboxWorker(
+        store=store,
+        senders={"telegram": sender},
+        clock=Clock(),
+        limiter=limiter,
+        concurrency=1,
+        idle_seconds=5,  # no poll: claims follow the sends
+        **kwargs,
+    )
+
+
+async def test_rows_on_their_way_count_against_what_a_worker_holds() -> None:
+    """A row waiting for the send limits is held too: a backlog of many chats is not claimed
+    all at once (rows that then waited past their lease would be claimed again, sent twice)."""
+    store, sender = CountingStore(), SteadySender()
+    await run_until_sent(backlog_worker(store, sender, max_held=20, refill=1), store)
+    assert store.most_out <= 20, store.most_out
+
+
+async def test_a_backlog_is_refilled_in_batches_not_a_claim_per_send() -> None:
+    """Each send done frees one row of room; claiming it at once cost a transaction per send
+    while a backlog drained. The channel is refilled once `refill` rows of room are free."""
+    store, sender = CountingStore(), SteadySender()
+    await run_until_sent(backlog_worker(store, sender, max_held=20, refill=10), store)
+    assert store.most_out <= 20, store.most_out
+    assert store.claims <= 8, store.claims  # 20 rows first, then about 10 at a time
+
+
+async def test_a_row_kicked_while_the_channel_is_nearly_full_goes_with_the_next_poll() -> None:
+    """Too little room to refill on the kick: the idle poll claims it, well before the paced
+    chat's backlog is through."""
+    store = LeasingStore(
+        [Item(str(n), "telegram", "counsellor", {"text": f"kasus {n}"}) for n in range(5)]
+    )
+    sender = TimedSender()
+    w = OutboxWorker(
+        store=store,
+        senders={"telegram": sender},
+        clock=Clock(),
+        limiter=RateLimiter(per_second=1000, per_chat_interval=0.5),
+        max_held=6,
+        refill=4,
+        idle_seconds=0.2,
+    )
+    running = asyncio.create_task(w.run_forever())
+    try:
+        async with asyncio.timeout(10):
+            await sender.until(1)
+            store.items.append(Item("asn", "telegram", "asn", {"text": "balasan"}))
+            w.kick()  # 4 held after the first send, room 2 < 4: not claimed on the kick
+            await sender.until(6)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+    texts = [text for _, text, _ in sender.delivered]
+    assert texts.index("balasan") <= 2, texts
