@@ -79,23 +79,31 @@ class LeasingStore(FakeStore):
         return items
 
 
-async def test_a_new_reply_overtakes_a_chat_still_being_paced() -> None:
-    store = LeasingStore(
-        [Item(str(n), "telegram", "counsellor", {"text": f"kasus {n}"}) for n in range(3)]
-    )
-    sender = TimedSender()
-    w = worker(store, sender, RateLimiter(per_second=1000, per_chat_interval=0.4))
+async def reply_after_first_send(
+    w: OutboxWorker, store: FakeStore, sender: TimedSender, *, until: int
+) -> list[str]:
+    """Runs the worker; after its first send an ASN reply is written (and the worker kicked).
+    Returns the texts in the order sent, once `until` were."""
     running = asyncio.create_task(w.run_forever())
     try:
         async with asyncio.timeout(10):
             await sender.until(1)
             store.items.append(Item("asn", "telegram", "asn", {"text": "balasan"}))
             w.kick()
-            await sender.until(4)
+            await sender.until(until)
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
-    texts = [text for _, text, _ in sender.delivered]
+    return [text for _, text, _ in sender.delivered]
+
+
+async def test_a_new_reply_overtakes_a_chat_still_being_paced() -> None:
+    store = LeasingStore(
+        [Item(str(n), "telegram", "counsellor", {"text": f"kasus {n}"}) for n in range(3)]
+    )
+    sender = TimedSender()
+    w = worker(store, sender, RateLimiter(per_second=1000, per_chat_interval=0.4))
+    texts = await reply_after_first_send(w, store, sender, until=4)
     assert texts.index("balasan") < texts.index("kasus 2"), texts
     assert [t for t in texts if t.startswith("kasus")] == ["kasus 0", "kasus 1", "kasus 2"]
     assert {i.status for i in store.items} == {"sent"}
@@ -113,17 +121,7 @@ async def test_a_flooded_staff_bot_leaves_room_for_asn_replies() -> None:
         limiter=RateLimiter(per_second=1000, per_chat_interval=0.3),
         max_held=3,
     )
-    running = asyncio.create_task(w.run_forever())
-    try:
-        async with asyncio.timeout(10):
-            await sender.until(1)
-            store.items.append(Item("asn", "telegram", "asn", {"text": "balasan"}))
-            w.kick()
-            await sender.until(3)
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
-    texts = [text for _, text, _ in sender.delivered]
+    texts = await reply_after_first_send(w, store, sender, until=3)
     assert "balasan" in texts[:3], texts
 
 
@@ -214,15 +212,6 @@ async def test_a_row_kicked_while_the_channel_is_nearly_full_goes_with_the_next_
         refill=4,
         idle_seconds=0.2,
     )
-    running = asyncio.create_task(w.run_forever())
-    try:
-        async with asyncio.timeout(10):
-            await sender.until(1)
-            store.items.append(Item("asn", "telegram", "asn", {"text": "balasan"}))
-            w.kick()  # 4 held after the first send, room 2 < 4: not claimed on the kick
-            await sender.until(6)
-    finally:
-        running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
-    texts = [text for _, text, _ in sender.delivered]
+    # 4 held after the first send, room 2 < 4: the reply is not claimed on the kick
+    texts = await reply_after_first_send(w, store, sender, until=6)
     assert texts.index("balasan") <= 2, texts
