@@ -109,9 +109,10 @@ async def consent(query: CallbackQuery, rt: Runtime) -> None:
 @router.callback_query(F.data.startswith("cat:"))
 async def category_chosen(query: CallbackQuery, rt: Runtime, state: FSMContext) -> None:
     await query.answer()
-    await state.set_state(Questions.gender)
-    await state.set_data({"category": (query.data or "")[4:], "answers": {}})
     lang = await locale(rt, query)
+    await state.set_state(Questions.gender)
+    # The language rides along for the next questions: no read of it per answer.
+    await state.set_data({"category": (query.data or "")[4:], "answers": {}, "lang": lang})
     await say(
         rt,
         query,
@@ -140,7 +141,7 @@ async def question_answered(query: CallbackQuery, rt: Runtime, state: FSMContext
     answers = {**data.get("answers", {}), field: None if value == "-" else value}
     if field in NEXT:
         await state.set_data({**data, "answers": answers})  # data was just read: no re-read
-        lang = await locale(rt, query)
+        lang = data.get("lang") or await locale(rt, query)
         following, key, values = NEXT[field]
         buttons = tuple(Button(v, f"q:{following}:{v}") for v in values)
         skip = Button(catalogue.text("client.button_skip", lang), f"q:{following}:-")
@@ -155,15 +156,15 @@ async def open_case(
 ) -> None:
     sender = sender_of(query)
     try:
-        await intake.set_demographics(
+        await intake.confirm_category(
             uow=rt.uow(),
             sender=sender,
+            category=category,
+            clock=rt.clock,
+            policy=rt.policy,
             demographics=Demographics(
                 answers.get("gender"), answers.get("age"), answers.get("employment")
             ),
-        )
-        await intake.confirm_category(
-            uow=rt.uow(), sender=sender, category=category, clock=rt.clock, policy=rt.policy
         )
     except DomainError as error:
         await explain(rt, query, error)

@@ -103,17 +103,17 @@ async def erase(query: CallbackQuery, rt: Runtime, state: FSMContext) -> None:
 
 
 @router.message(Command("bahasa", "language"))
-async def language(message: Message, rt: Runtime) -> None:
+async def language(message: Message, rt: Runtime, state: FSMContext) -> None:
     current = await client_rights.locale_of(uow=rt.uow(), sender=sender_of(message))
     if current is None:
         await ask_consent(rt, message, "en")
         return
     other = "en" if current == "id" else "id"
-    await say(
-        rt,
-        message,
-        await client_rights.set_locale(uow=rt.uow(), sender=sender_of(message), locale=other),
-    )
+    text = await client_rights.set_locale(uow=rt.uow(), sender=sender_of(message), locale=other)
+    data = await state.get_data()
+    if "lang" in data:  # midway through the optional questions: the rest in the new language
+        await state.set_data({**data, "lang": other})
+    await say(rt, message, text)
 
 
 @router.message(Command("bantuan", "help"))

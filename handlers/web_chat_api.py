@@ -191,15 +191,15 @@ async def question_answered(s: WebSession, field: str, value: str) -> None:
 
 async def open_case(s: WebSession, category: str, answers: dict[str, str | None]) -> None:
     try:
-        await intake.set_demographics(
+        await intake.confirm_category(
             uow=s.rt.uow(),
             sender=s.sender,
+            category=category,
+            clock=s.rt.clock,
+            policy=s.rt.policy,
             demographics=Demographics(
                 answers.get("gender"), answers.get("age"), answers.get("employment")
             ),
-        )
-        await intake.confirm_category(
-            uow=s.rt.uow(), sender=s.sender, category=category, clock=s.rt.clock, policy=s.rt.policy
         )
     finally:
         s.rt.kick()

@@ -94,9 +94,13 @@ async def open_case(
     demographics = Demographics(
         answers.get("gender"), answers.get("age"), answers.get("employment")
     )
-    await intake.set_demographics(uow=rt.uow(), sender=sender, demographics=demographics)
     await intake.confirm_category(
-        uow=rt.uow(), sender=sender, category=category, clock=rt.clock, policy=rt.policy
+        uow=rt.uow(),
+        sender=sender,
+        category=category,
+        clock=rt.clock,
+        policy=rt.policy,
+        demographics=demographics,
     )
 
 

@@ -231,15 +231,25 @@ async def _active_assignee(uow: UnitOfWork, case: Case) -> Staff | None:
 
 
 async def confirm_category(
-    *, uow: UnitOfWork, sender: Sender, category: str, clock: Clock, policy: ServicePolicy
+    *,
+    uow: UnitOfWork,
+    sender: Sender,
+    category: str,
+    clock: Clock,
+    policy: ServicePolicy,
+    demographics: Demographics | None = None,
 ) -> Case:
-    """The ASN confirms or picks the category; the case is routed and the team told."""
+    """The ASN confirms or picks the category; the case is routed and the team told.
+
+    The optional answers asked before it are kept in the same transaction."""
     chosen = _parse_category(category)
     async with uow:
         client = await require_client(uow, sender)
         case = await uow.cases.open_for_client(client.id)
         if case is None:
             raise DomainError("error.not_found")
+        if demographics is not None:
+            case.demographics = _checked(demographics)
         case.category = chosen
         if case.status is CaseStatus.INTAKE:
             await _enqueue(uow, client, case, clock, policy)

@@ -162,6 +162,27 @@ async def test_a_restart_between_two_messages_continues_the_conversation(
             assert "tercatat dengan kode" in opened[-1]["params"]["text"]
 
 
+async def test_switching_language_midway_through_the_questions_asks_the_rest_in_it(
+    service: Service,
+) -> None:
+    """The language rides along in the questions' conversation state: a switch updates it."""
+    api = service.api
+    await consent(service)
+    api.push_message(CLIENT_TOKEN, user_id=ASN, text="Anak saya susah makan")
+    await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Sepertinya ini tentang")
+    api.push_callback(CLIENT_TOKEN, user_id=ASN, data="cat:gizi")
+    await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="jenis kelamin")
+    api.push_callback(CLIENT_TOKEN, user_id=ASN, data="q:gender:-")
+    await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="kelompok usia")
+    api.push_message(CLIENT_TOKEN, user_id=ASN, text="/language")
+    await asyncio.sleep(0.2)
+    api.push_callback(CLIENT_TOKEN, user_id=ASN, data="q:age:40-49")
+    asked = await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="employment status")
+    assert "Optional question" in asked[-1]["params"]["text"]
+    api.push_callback(CLIENT_TOKEN, user_id=ASN, data="q:employment:PNS")
+    await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Your case is recorded")
+
+
 async def test_webhooks_need_the_secret_and_a_wrong_one_writes_nothing(tmp_path: Path) -> None:
     async with FakeBotApi() as api:
         settings = e2e_settings(tmp_path, api).model_copy(

@@ -8,7 +8,7 @@ from core.model import CRISIS_PRIORITY, CaseStatus, Demographics, Direction, Rol
 from core.policy import DEFAULT_EMERGENCY_CONTACTS
 from core.triage import Category, Classification
 from core.usecases.common import MAX_TEXT_CHARS, Sender
-from core.usecases.intake import set_demographics
+from core.usecases.intake import confirm_category, set_demographics
 from tests.unit.fakes import Desk, FakeClassifier, FakeUnitOfWork, add_staff
 
 STORY = "Suami saya dan saya terus bertengkar soal utang."
@@ -463,6 +463,24 @@ async def test_demographics_can_be_skipped() -> None:
     sender, case = await desk.open_case()
     await set_demographics(uow=desk.uow, sender=sender, demographics=Demographics())
     assert desk.case(case.code).demographics == Demographics()
+
+
+async def test_answers_given_with_the_category_are_kept_in_its_one_transaction() -> None:
+    desk = Desk()
+    sender = await desk.consent()
+    await desk.say(sender, "Suami saya dan saya terus bertengkar soal utang.")
+    commits = desk.uow.commits
+    case = await confirm_category(
+        uow=desk.uow,
+        sender=sender,
+        category="keluarga",
+        clock=desk.clock,
+        policy=desk.policy,
+        demographics=Demographics(gender="perempuan", age_band="34", employment="PNS"),
+    )
+    assert desk.uow.commits == commits + 1
+    assert case.status is CaseStatus.QUEUED
+    assert desk.case(case.code).demographics == Demographics("perempuan", None, "PNS")
 
 
 async def test_an_unclaimed_crisis_is_paged_again_after_five_minutes() -> None:
