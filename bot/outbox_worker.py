@@ -26,13 +26,14 @@ class OutboxItemLike(Protocol):
     address: str | None
     payload: dict[str, Any]
     attempts: int
+    direct: bool
 
 
 class OutboxStoreLike(Protocol):
     async def claim_channels(
         self, *, worker_id: str, now: Any, limits: Mapping[str, int], lease_seconds: int
     ) -> list[Any]: ...
-    async def mark_sent(self, item_id: str, worker_id: str, *args: Any) -> None: ...
+    async def mark_sent(self, item: Any, worker_id: str, *args: Any) -> None: ...
     async def mark_retry(self, item_id: str, *, at: Any, error_code: str) -> None: ...
     async def mark_dead(self, item_id: str, error_code: str) -> None: ...
 
@@ -232,18 +233,18 @@ class OutboxWorker:
                 await self._retry(item, backoff(item.attempts), failure.code)
         else:
             # the channel's message id, when it has one, for its delivery reports
-            await self._mark_sent(item.id, sent_id if isinstance(sent_id, str) else None)
+            await self._mark_sent(item, sent_id if isinstance(sent_id, str) else None)
 
-    async def _mark_sent(self, item_id: str, external_id: str | None) -> None:
+    async def _mark_sent(self, item: OutboxItemLike, external_id: str | None) -> None:
         for delay in self.mark_retry_delays:
             try:
-                return await self.store.mark_sent(item_id, self.worker_id, external_id)
+                return await self.store.mark_sent(item, self.worker_id, external_id)
             except (OperationalError, DBAPIError, OSError) as exc:
                 log.warning(
                     "marking a sent row failed (%s); again in %.1f s", type(exc).__name__, delay
                 )
                 await asyncio.sleep(delay)
-        await self.store.mark_sent(item_id, self.worker_id, external_id)
+        await self.store.mark_sent(item, self.worker_id, external_id)
 
     async def _retry(self, item: OutboxItemLike, seconds: float, code: str) -> None:
         if item.attempts + 1 >= self.max_attempts:

@@ -131,6 +131,7 @@ class OutboxItem:
     address: str | None
     payload: dict[str, Any]
     attempts: int
+    direct: bool = False  # sealed under a key of its own, destroyed once it is done
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,9 @@ class OutboxStore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], keyring: KekSource) -> None:
         self._sessions, self._keyring = sessions, keyring
-        self._sent: GroupCommit[tuple[str, str | None], None] = GroupCommit(self._mark_sent_many)
+        self._sent: GroupCommit[tuple[OutboxItem, str | None], None] = GroupCommit(
+            self._mark_sent_many
+        )
         self._direct: GroupCommit[DirectReply, None] = GroupCommit(self._enqueue_direct_many)
 
     async def claim_channels(
@@ -198,7 +201,14 @@ class OutboxStore:
                 .values(status=DEAD, last_error="shredded")
             )
             return None
-        return OutboxItem(row.id, row.channel, address, json.loads(text), row.attempts)
+        return OutboxItem(
+            row.id,
+            row.channel,
+            address,
+            json.loads(text),
+            row.attempts,
+            row.recipient_kind == DIRECT,
+        )
 
     async def _address(self, session: AsyncSession, sealer: Sealer, row: Any) -> str | None:
         return await address_of(session, sealer, row)
@@ -247,44 +257,36 @@ class OutboxStore:
                 )
         return [None] * len(replies)
 
-    async def mark_sent(self, item_id: str, worker_id: str, external_id: str | None = None) -> None:
+    async def mark_sent(
+        self, item: OutboxItem, worker_id: str, external_id: str | None = None
+    ) -> None:
         """Sent: the text is dropped (and a direct row's key shredded) in the same transaction.
 
         Rows sent at about the same time are marked together (group commit)."""
-        await self._sent.submit((item_id, external_id))
+        await self._sent.submit((item, external_id))
 
-    async def _mark_sent_many(self, marks: Sequence[tuple[str, str | None]]) -> list[None]:
+    async def _mark_sent_many(self, marks: Sequence[tuple[OutboxItem, str | None]]) -> list[None]:
+        """The claimed item says what the row is: no read of it before the update."""
         now = datetime.now(UTC)
         async with self._sessions() as session, session.begin():
-            found = {
-                row.id: row
-                for row in await session.execute(
-                    select(outbox.c.id, outbox.c.channel, outbox.c.recipient_kind).where(
-                        outbox.c.id.in_([item_id for item_id, _ in marks])
-                    )
-                )
-            }
             direct = []
-            for item_id, external_id in marks:
-                row = found.get(item_id)
+            for item, external_id in marks:
                 # A WhatsApp report may still ask for a resend (131047): kept sealed until final.
-                keep = (
-                    external_id is not None
-                    and row is not None
-                    and (row.channel in KEPT_UNTIL_REPORTED)
-                )
-                if not keep and row is not None and row.recipient_kind == DIRECT:
-                    direct.append(item_id)
+                keep = external_id is not None and item.channel in KEPT_UNTIL_REPORTED
+                dropped: dict[str, Any] = {} if keep else {"payload_enc": None}
+                if not keep and item.direct:
+                    direct.append(item.id)
+                    dropped["address_enc"] = None
                 await self._update(
                     session,
-                    item_id,
+                    item.id,
                     status=SENT,
                     sent_at=now,
-                    **({} if keep else {"payload_enc": None}),
+                    **dropped,
                     lease_owner=None,
                     external_id=external_id,
                 )
-            await self._shred_direct(session, direct)
+            await Sealer(session, self._keyring).destroy_keys(direct)
         return [None] * len(marks)
 
     async def mark_retry(self, item_id: str, *, at: datetime, error_code: str) -> None:

@@ -20,9 +20,20 @@ def counting_commits(db: Db) -> list[int]:
     return commits
 
 
+def recording_statements(db: Db) -> list[str]:
+    statements: list[str] = []
+    event.listen(
+        db.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _conn, _cursor, statement, *_args: statements.append(statement),
+    )
+    return statements
+
+
 async def test_concurrent_replies_and_marks_share_transactions(db: Db) -> None:
     store = OutboxStore(db.sessions, db.keyring)
     commits = counting_commits(db)
+    statements = recording_statements(db)
     chats = [f"9000{n}" for n in range(30)]
     await asyncio.gather(
         *(
@@ -42,13 +53,14 @@ async def test_concurrent_replies_and_marks_share_transactions(db: Db) -> None:
     assert sorted(i.address for i in claimed if i.channel == "telegram") == sorted(chats)
     assert {i.payload["text"] for i in claimed} == {CANARY} | {f"{CANARY} {c}" for c in chats}
     commits.clear()
+    statements.clear()
     await asyncio.gather(
-        *(
-            store.mark_sent(i.id, "w1", "wamid.1" if i.channel == "whatsapp" else None)
-            for i in claimed
-        )
+        *(store.mark_sent(i, "w1", "wamid.1" if i.channel == "whatsapp" else None) for i in claimed)
     )
     assert len(commits) < len(claimed)
+    # The claimed items say what each row is (its channel, a direct reply): nothing is read.
+    verbs = {s.lstrip().split()[0].upper() for s in statements}
+    assert "UPDATE" in verbs and "SELECT" not in verbs
     async with db.sessions() as session:
         rows = (await session.execute(select(outbox))).all()
         keys = await session.scalar(select(func.count()).select_from(data_keys))

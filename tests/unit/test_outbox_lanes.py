@@ -140,8 +140,8 @@ class CountingStore(LeasingStore):
         self.most_out = max(self.most_out, out)
         return items
 
-    async def mark_sent(self, item_id, worker_id, external_id=None):  # type: ignore[no-untyped-def]
-        await super().mark_sent(item_id, worker_id, external_id)
+    async def mark_sent(self, item, worker_id, external_id=None):  # type: ignore[no-untyped-def]
+        await super().mark_sent(item, worker_id, external_id)
         if {i.status for i in self.items} == {"sent"}:
             self.all_sent.set()
 

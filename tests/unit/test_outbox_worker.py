@@ -20,6 +20,7 @@ class Item:
     address: str | None
     payload: dict[str, Any]
     attempts: int = 0
+    direct: bool = False
     status: str = "pending"
     not_before: datetime | None = None
     error: str | None = None
@@ -51,8 +52,8 @@ class FakeStore:
             )
         return claimed
 
-    async def mark_sent(self, item_id, worker_id, external_id=None):
-        self._get(item_id).status = "sent"
+    async def mark_sent(self, item, worker_id, external_id=None):
+        self._get(item.id).status = "sent"
 
     async def mark_retry(self, item_id, *, at, error_code):
         item = self._get(item_id)
@@ -175,11 +176,11 @@ class RestartingStore(FakeStore):
 
     outage: int = 2
 
-    async def mark_sent(self, item_id, worker_id, external_id=None):
+    async def mark_sent(self, item, worker_id, external_id=None):
         if self.outage:
             self.outage -= 1
             raise OperationalError("UPDATE outbox", {}, ConnectionRefusedError())
-        await super().mark_sent(item_id, worker_id)
+        await super().mark_sent(item, worker_id)
 
 
 async def test_a_database_restart_after_a_send_does_not_send_it_again() -> None:
