@@ -217,6 +217,10 @@ class Notice:
     case_id: str | None = None
     buttons: tuple[Button, ...] = ()
     urgent: bool = False
+    # What the writer already knows, so the outbox need not look it up: the client the
+    # notice concerns (the recipient, or the case's client for staff) and their channel.
+    client_id: str | None = None
+    channel: str | None = None
 
 
 @dataclass(frozen=True)

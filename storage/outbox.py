@@ -105,19 +105,20 @@ class SqlOutbox:
         return bool(await self._s.scalar(_HAS_CHAT, {"id": staff_id}))
 
     async def _route(self, notice: Notice) -> tuple[str, str | None]:
-        client_id = None
-        if notice.case_id is not None:
+        """The channel of the row and the client it concerns (erasure drops their rows)."""
+        if notice.recipient.kind == "client":
+            channel = notice.channel or self._client_channel.get(notice.recipient.id)
+            if channel is None:
+                channel = str(await self._s.scalar(_CLIENT_CHANNEL, {"id": notice.recipient.id}))
+                self._client_channel[notice.recipient.id] = channel
+            return channel, notice.recipient.id
+        client_id = notice.client_id
+        if client_id is None and notice.case_id is not None:
             client_id = self._case_client.get(notice.case_id)
             if client_id is None:
                 client_id = await self._s.scalar(_CASE_CLIENT, {"id": notice.case_id})
                 if client_id is not None:
                     self._case_client[notice.case_id] = client_id
-        if notice.recipient.kind == "client":
-            channel = self._client_channel.get(notice.recipient.id)
-            if channel is None:
-                channel = str(await self._s.scalar(_CLIENT_CHANNEL, {"id": notice.recipient.id}))
-                self._client_channel[notice.recipient.id] = channel
-            return channel, notice.recipient.id
         return STAFF_CHANNEL, client_id
 
     async def drop_for(self, *, client_id: str) -> None:

@@ -96,6 +96,8 @@ def to_client(client: Client, key: str, *, case: Case | None = None, **values: o
         recipient=Recipient("client", client.id),
         text=catalogue.text(key, client.locale, **values),
         case_id=case.id if case else None,
+        client_id=client.id,
+        channel=client.channel,
     )
 
 
@@ -113,6 +115,7 @@ def to_staff(
         text=catalogue.text(key, "id", **values),
         case_id=case.id,
         urgent=urgent,
+        client_id=case.client_id,
     )
     if claimable:
         notice.buttons = (

@@ -7,9 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, func, select
 
+from core.model import Role
+from core.policy import ServicePolicy
+from core.usecases import intake, staffing
+from core.usecases.common import Sender
 from storage.outbox import OutboxStore
 from storage.tables import data_keys, outbox
 from tests.integration.conftest import Db
+from tests.integration.journey import Clock, FixedClassifier, WordScreener
 
 CANARY = "KANARI-BALASAN-5120"
 
@@ -84,3 +89,56 @@ async def test_a_chats_replies_keep_their_order(db: Db) -> None:
         lease_seconds=60,
     )
     assert [i.payload["text"] for i in claimed] == ["0", "1", "2", "3", "4"]
+
+
+async def test_notices_are_routed_from_what_the_use_case_holds(db: Db) -> None:
+    """A case's notices carry its client and their channel: nothing is looked up to route
+    them, and erasing the client still drops the staff's rows about the case too."""
+    clock, policy = Clock(), ServicePolicy()
+    asn = Sender("telegram", "98765000999")
+    await intake.give_consent(
+        uow=db.uow(), sender=asn, reply_address="5550001", locale="id", version="v1", clock=clock
+    )
+    invite = await staffing.create_invite(
+        uow=db.uow(), role=Role.COUNSELLOR, queue_codes=["psikologi"], clock=clock
+    )
+    member = await staffing.redeem_invite(
+        uow=db.uow(),
+        code=invite.code,
+        telegram_id="4242000999",
+        telegram_chat="3131000999",
+        display_name="Bu Rina",
+        clock=clock,
+    )
+    await staffing.set_on_duty(uow=db.uow(), staff_id=member.id, on_duty=True)
+    await intake.receive_client_message(
+        uow=db.uow(),
+        sender=asn,
+        text="Saya stres berat.",
+        screener=WordScreener(),
+        classifier=FixedClassifier(),
+        clock=clock,
+        policy=policy,
+    )
+    statements = recording_statements(db)
+    case = await intake.confirm_category(
+        uow=db.uow(), sender=asn, category="kesehatan_jiwa", clock=clock, policy=policy
+    )
+    routing = ("SELECT cases.client_id FROM", "SELECT clients.channel FROM")
+    lookups = [s for s in statements if " ".join(s.split()).startswith(routing)]
+    assert lookups == []
+    async with db.sessions() as session:
+        rows = (await session.execute(select(outbox).where(outbox.c.case_id == case.id))).all()
+    assert {(r.channel, r.recipient_kind) for r in rows} == {
+        ("telegram", "client"),
+        ("staff", "staff"),
+    }
+    assert {r.client_id for r in rows} == {case.client_id}
+    async with db.uow() as uow:
+        await uow.outbox.drop_for(client_id=case.client_id)
+        await uow.commit()
+    async with db.sessions() as session:
+        left = await session.scalar(
+            select(func.count()).select_from(outbox).where(outbox.c.case_id == case.id)
+        )
+    assert left == 0
