@@ -73,6 +73,31 @@ class Journey:
 _runs = itertools.count()
 
 
+async def told_their_story(
+    db: Any, clock: Clock, external_id: str, text: str = "Saya sering cemas dan tidak bisa tidur."
+) -> tuple[Sender, intake.Reception]:
+    """An ASN who consented and wrote their first message: a case in intake."""
+    sender = Sender("telegram", external_id)
+    await intake.give_consent(
+        uow=db.uow(),
+        sender=sender,
+        reply_address=external_id,
+        locale="id",
+        version="v1",
+        clock=clock,
+    )
+    received = await intake.receive_client_message(
+        uow=db.uow(),
+        sender=sender,
+        text=text,
+        screener=WordScreener(),
+        classifier=FixedClassifier(),
+        clock=clock,
+        policy=ServicePolicy(),
+    )
+    return sender, received
+
+
 async def whole_conversation(db: Any, clock: Clock | None = None) -> Journey:
     """One ASN, one counsellor (new ones on every call, so calls can be repeated)."""
     clock = clock or Clock()

@@ -11,27 +11,18 @@ from core.errors import AlreadyClaimed
 from core.model import Role
 from core.policy import ServicePolicy
 from core.usecases import casework, intake, staffing
-from core.usecases.common import Sender
 from storage.inbox import InboxStore
 from storage.outbox import OutboxStore
 from storage.tables import cases, inbox, outbox
-from tests.integration.journey import Clock, FixedClassifier, RecordingSender, WordScreener
+from tests.integration.journey import (
+    Clock,
+    RecordingSender,
+    told_their_story,
+)
 
 
 async def _queued_case(db, clock: Clock) -> str:
-    sender = Sender("telegram", "70001")
-    await intake.give_consent(
-        uow=db.uow(), sender=sender, reply_address="70001", locale="id", version="v1", clock=clock
-    )
-    received = await intake.receive_client_message(
-        uow=db.uow(),
-        sender=sender,
-        text="Saya sering cemas dan tidak bisa tidur.",
-        screener=WordScreener(),
-        classifier=FixedClassifier(),
-        clock=clock,
-        policy=ServicePolicy(),
-    )
+    sender, received = await told_their_story(db, clock, "70001")
     await intake.confirm_category(
         uow=db.uow(), sender=sender, category="kesehatan_jiwa", clock=clock, policy=ServicePolicy()
     )
@@ -128,24 +119,7 @@ async def test_the_outbox_survives_a_worker_killed_between_claim_and_send(db) ->
 async def test_two_workers_never_send_the_same_row(db) -> None:
     clock = Clock()
     for i in range(15):
-        sender = Sender("telegram", f"8{i:03d}")
-        await intake.give_consent(
-            uow=db.uow(),
-            sender=sender,
-            reply_address=f"8{i:03d}",
-            locale="id",
-            version="v1",
-            clock=clock,
-        )
-        await intake.receive_client_message(
-            uow=db.uow(),
-            sender=sender,
-            text="Halo, saya ingin konsultasi gizi.",
-            screener=WordScreener(),
-            classifier=FixedClassifier(),
-            clock=clock,
-            policy=ServicePolicy(),
-        )
+        await told_their_story(db, clock, f"8{i:03d}", "Halo, saya ingin konsultasi gizi.")
     store = OutboxStore(db.sessions, db.keyring)
     sent = RecordingSender()
     workers = [

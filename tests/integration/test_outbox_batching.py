@@ -10,11 +10,10 @@ from sqlalchemy import event, func, select
 from core.model import Role
 from core.policy import ServicePolicy
 from core.usecases import intake, staffing
-from core.usecases.common import Sender
 from storage.outbox import OutboxStore
 from storage.tables import data_keys, outbox
 from tests.integration.conftest import Db
-from tests.integration.journey import Clock, FixedClassifier, WordScreener
+from tests.integration.journey import Clock, told_their_story
 
 CANARY = "KANARI-BALASAN-5120"
 
@@ -95,10 +94,6 @@ async def test_notices_are_routed_from_what_the_use_case_holds(db: Db) -> None:
     """A case's notices carry its client and their channel: nothing is looked up to route
     them, and erasing the client still drops the staff's rows about the case too."""
     clock, policy = Clock(), ServicePolicy()
-    asn = Sender("telegram", "98765000999")
-    await intake.give_consent(
-        uow=db.uow(), sender=asn, reply_address="5550001", locale="id", version="v1", clock=clock
-    )
     invite = await staffing.create_invite(
         uow=db.uow(), role=Role.COUNSELLOR, queue_codes=["psikologi"], clock=clock
     )
@@ -111,15 +106,7 @@ async def test_notices_are_routed_from_what_the_use_case_holds(db: Db) -> None:
         clock=clock,
     )
     await staffing.set_on_duty(uow=db.uow(), staff_id=member.id, on_duty=True)
-    await intake.receive_client_message(
-        uow=db.uow(),
-        sender=asn,
-        text="Saya stres berat.",
-        screener=WordScreener(),
-        classifier=FixedClassifier(),
-        clock=clock,
-        policy=policy,
-    )
+    asn, _ = await told_their_story(db, clock, "98765000999")
     statements = recording_statements(db)
     case = await intake.confirm_category(
         uow=db.uow(), sender=asn, category="kesehatan_jiwa", clock=clock, policy=policy
