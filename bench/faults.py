@@ -88,7 +88,7 @@ async def cluster(
         finally:
             await asyncio.gather(*(s.stop() for s in servers))
             await hooks.aclose()
-            await drop()  # type: ignore[misc]
+            await drop()
 
 
 async def conversation(c: Cluster, asn: int) -> bool:

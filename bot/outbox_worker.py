@@ -160,7 +160,7 @@ class OutboxWorker:
         limits = {}
         for channel in self.senders:
             room = self._room(channel)
-            if room >= (1 if polled else min(self.refill, self.max_held)):
+            if room >= (1 if polled else self._refill_at()):
                 limits[channel] = min(self.batch, room)
         # Until this claim shows otherwise, a channel without room may have rows waiting.
         self._capped = len(limits) < len(self.senders)
@@ -196,13 +196,17 @@ class OutboxWorker:
                     log.exception("outbox delivery failed; retrying after the lease")
                 finally:
                     self._held[item.channel] -= 1
-                    if self._capped and self._room(item.channel) >= min(self.refill, self.max_held):
+                    if self._capped and self._room(item.channel) >= self._refill_at():
                         self._wake.set()  # room enough for rows a full claim left behind
         finally:
             del self._lanes[key], self._lane_tasks[key]
 
     def _room(self, channel: str) -> int:
         return self.max_held - self._held[channel]
+
+    def _refill_at(self) -> int:
+        """The room a channel holding rows needs before a wake claims for it again."""
+        return min(self.refill, self.max_held)
 
     def kick(self) -> None:
         """Something was written to the outbox: deliver it now instead of at the next poll."""

@@ -25,7 +25,7 @@ from tests.e2e.conftest import ROOT, STAFF_TOKEN, SwitchableClassifier
 from tests.e2e.fake_bot_api import FakeBotApi
 from tests.e2e.fake_graph_api import PHONE_NUMBER_ID, TOKEN, FakeGraphApi
 from tests.e2e.whatsapp_payloads import envelope, message_value, signed
-from tests.integration.conftest import fresh_postgres
+from tests.integration.conftest import a_database
 from tests.integration.test_confidentiality import _database_bytes
 
 APP_SECRET = "wa-app-secret-for-tests"
@@ -118,14 +118,8 @@ def wa_settings(tmp_path: Path, api: FakeBotApi, graph: FakeGraphApi, url: str) 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def wa_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'sapa.db'}"
-        return
-    url, drop = await fresh_postgres()
-    try:
+    async with a_database(request.param, tmp_path) as url:
         yield url
-    finally:
-        await drop()  # type: ignore[misc]
 
 
 @pytest.fixture(name="wa")

@@ -6,9 +6,10 @@ half is skipped with the reason, unless SAPA_REQUIRE_POSTGRES=1 (CI), where it f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def _plain(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def _admin_connection() -> asyncpg.Connection:
+async def admin_connection() -> asyncpg.Connection:
     try:
         return await asyncpg.connect(_plain(postgres_url()), timeout=5)
     except (OSError, asyncpg.PostgresError) as exc:
@@ -47,30 +48,44 @@ async def _admin_connection() -> asyncpg.Connection:
         raise
 
 
-async def fresh_postgres() -> tuple[str, Callable[[], object]]:
+async def fresh_postgres() -> tuple[str, Callable[[], Awaitable[None]]]:
     name = f"sapa_test_{secrets.token_hex(6)}"
-    admin = await _admin_connection()
+    admin = await admin_connection()
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
 
     async def drop() -> None:
-        conn = await _admin_connection()
+        conn = await admin_connection()
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
 
     return make_url(postgres_url()).set(database=name).render_as_string(hide_password=False), drop
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
+@contextlib.asynccontextmanager
+async def a_database(kind: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh database: a SQLite file under tmp_path, or a PostgreSQL database dropped after."""
+    if kind == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'sapa.db'}"
         return
     url, drop = await fresh_postgres()
     try:
         yield url
     finally:
-        await drop()  # type: ignore[misc]
+        await drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    async with a_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+async def pg_url(tmp_path: Path) -> AsyncIterator[str]:
+    """PostgreSQL only: what the test checks does not exist on SQLite."""
+    async with a_database("postgresql", tmp_path) as url:
+        yield url
 
 
 @dataclass

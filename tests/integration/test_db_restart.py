@@ -9,16 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from storage import db
-from tests.integration.conftest import _admin_connection, fresh_postgres
-
-
-@pytest.fixture
-async def pg_url() -> Any:
-    url, drop = await fresh_postgres()
-    try:
-        yield url
-    finally:
-        await drop()  # type: ignore[misc]
+from tests.integration.conftest import admin_connection
 
 
 async def backend_pid(engine: Any) -> int:
@@ -32,7 +23,7 @@ async def test_a_connection_dropped_while_idle_in_the_pool_is_replaced_before_us
     engine = db.create_engine(pg_url, pool_size=1, max_overflow=0)
     try:
         first = await backend_pid(engine)
-        admin = await _admin_connection()
+        admin = await admin_connection()
         try:  # what a restart does to the pooled connection
             assert await admin.fetchval("SELECT pg_terminate_backend($1)", first)
         finally:

@@ -55,7 +55,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[Webhooks]:
         finally:
             await asyncio.gather(*(s.stop() for s in servers))
             await hooks.aclose()
-            await drop()  # type: ignore[misc]
+            await drop()
 
 
 def sends(api: FakeBotApi) -> list[tuple[str, object, str]]:
