@@ -11,14 +11,19 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.batching import GroupCommit
 from storage.crypto import blind_index
 from storage.db import dialect_insert
 from storage.tables import bot_state
+
+# Built once at import (see storage/sealing.py).
+_STATE = select(bot_state.c.state, bot_state.c.data).where(
+    bot_state.c.key_index == bindparam("key")
+)
 
 
 class StateStore:
@@ -30,12 +35,13 @@ class StateStore:
         return blind_index("|".join(str(p) for p in parts), key=self._key, namespace="bot_state")
 
     async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
+        """Read before every update of a bot whose state is not kept in memory or Redis."""
         async with self._sessions() as session:
-            row = (
-                await session.execute(
-                    select(bot_state.c.state, bot_state.c.data).where(bot_state.c.key_index == key)
-                )
-            ).first()
+            if session.get_bind().dialect.name == "postgresql":
+                # One statement needs no transaction: without one, no BEGIN and ROLLBACK
+                # round trips around it (asyncpg starts a transaction with a BEGIN of its own).
+                await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            row = (await session.execute(_STATE, {"key": key})).first()
         if row is None:
             return None, {}
         data: dict[str, Any] = json.loads(row.data)

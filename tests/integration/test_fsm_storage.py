@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import func, select
 
 from bot.fsm_storage import SqlFsmStorage
 from storage.bot_state import StateStore
+from storage.db import create_engine, session_factory
+from storage.migrate import upgrade
 from storage.tables import bot_state
 from tests.integration.conftest import Db
 
@@ -84,3 +87,33 @@ async def test_without_a_cache_every_read_goes_to_the_database(db: Db) -> None:
     assert await mine.get_state(KEY) == "Questions:gender"
     await theirs.set_state(KEY, "Questions:age")
     assert await mine.get_state(KEY) == "Questions:age"
+
+
+async def test_a_read_on_postgresql_starts_no_transaction_and_leaves_none_behind(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read before every update: one statement, without BEGIN and ROLLBACK round trips.
+    The pooled connection goes back to transactions for the writes that follow it."""
+    await upgrade(pg_url)
+    engine = create_engine(pg_url, pool_size=1, max_overflow=0)  # one connection: reused
+    fsm = SqlFsmStorage(StateStore(session_factory(engine), b"k" * 32), cache_size=0)
+    await fsm.set_state(OTHER, None)  # connected (SQLAlchemy's first-connect queries) first
+    started: list[str] = []
+    start = asyncpg.transaction.Transaction.start
+
+    async def counted(transaction: asyncpg.transaction.Transaction) -> None:
+        started.append("BEGIN")
+        await start(transaction)
+
+    monkeypatch.setattr(asyncpg.transaction.Transaction, "start", counted)
+    try:
+        await fsm.set_state(KEY, "Questions:age")
+        assert started == ["BEGIN"]
+        assert await fsm.get_state(KEY) == "Questions:age"
+        assert await fsm.get_data(OTHER) == {} and await fsm.get_state(OTHER) is None
+        assert started == ["BEGIN"]  # the reads began nothing
+        await fsm.set_data(KEY, {"category": "gizi"})
+        assert started == ["BEGIN", "BEGIN"]  # the write after them is a transaction again
+        assert await fsm.get_data(KEY) == {"category": "gizi"}
+    finally:
+        await engine.dispose()
