@@ -20,7 +20,7 @@ from core.model import Notice, new_id
 from storage.batching import GroupCommit
 from storage.crypto import CryptoError, KekSource
 from storage.sealing import Sealer
-from storage.tables import cases, clients, outbox, staff
+from storage.tables import clients, outbox, staff
 
 STAFF_CHANNEL = "staff"
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
@@ -30,8 +30,6 @@ KEPT_UNTIL_REPORTED = frozenset({"whatsapp"})
 
 # Built once at import (see storage/sealing.py): run for every notice and every claim.
 _HAS_CHAT = select(staff.c.telegram_chat_enc.is_not(None)).where(staff.c.id == bindparam("id"))
-_CASE_CLIENT = select(cases.c.client_id).where(cases.c.id == bindparam("id"))
-_CLIENT_CHANNEL = select(clients.c.channel).where(clients.c.id == bindparam("id"))
 _ADDRESS = {  # recipient kind -> the read of its sealed address, and where that is sealed
     kind: (select(table.c[f"{column}_enc"]).where(table.c.id == bindparam("id")), table, column)
     for kind, table, column in (
@@ -59,16 +57,12 @@ class SqlOutbox:
 
     def __init__(self, session: AsyncSession, sealer: Sealer) -> None:
         self._s, self._sealer = session, sealer
-        # A case's client and a client's channel never change: looked up once per unit of
-        # work, not once per notice (a queued case notifies the client and every on-duty staff)
-        self._case_client: dict[str, str] = {}
-        self._client_channel: dict[str, str] = {}
 
     async def add(self, notice: Notice) -> None:
         if notice.recipient.kind == "staff" and not await self._has_chat(notice.recipient.id):
             return  # a console-only staff member sees it in the staff console instead
         row_id = new_id()
-        channel, client_id = await self._route(notice)
+        channel, client_id = self._route(notice)
         key_owner = notice.case_id or notice.recipient.id
         payload = {
             "text": notice.text,
@@ -104,22 +98,15 @@ class SqlOutbox:
     async def _has_chat(self, staff_id: str) -> bool:
         return bool(await self._s.scalar(_HAS_CHAT, {"id": staff_id}))
 
-    async def _route(self, notice: Notice) -> tuple[str, str | None]:
-        """The channel of the row and the client it concerns (erasure drops their rows)."""
-        if notice.recipient.kind == "client":
-            channel = notice.channel or self._client_channel.get(notice.recipient.id)
-            if channel is None:
-                channel = str(await self._s.scalar(_CLIENT_CHANNEL, {"id": notice.recipient.id}))
-                self._client_channel[notice.recipient.id] = channel
-            return channel, notice.recipient.id
-        client_id = notice.client_id
-        if client_id is None and notice.case_id is not None:
-            client_id = self._case_client.get(notice.case_id)
-            if client_id is None:
-                client_id = await self._s.scalar(_CASE_CLIENT, {"id": notice.case_id})
-                if client_id is not None:
-                    self._case_client[notice.case_id] = client_id
-        return STAFF_CHANNEL, client_id
+    @staticmethod
+    def _route(notice: Notice) -> tuple[str, str | None]:
+        """The channel of the row and the client it concerns (erasure drops their rows):
+        the use case holds both and puts them on the notice (to_client, to_staff)."""
+        if notice.recipient.kind != "client":
+            return STAFF_CHANNEL, notice.client_id
+        if notice.channel is None:
+            raise ValueError("a notice to a client names the client's channel")
+        return notice.channel, notice.recipient.id
 
     async def drop_for(self, *, client_id: str) -> None:
         await self._s.execute(delete(outbox).where(outbox.c.client_id == client_id))
@@ -306,21 +293,15 @@ class OutboxStore:
             kind = await session.scalar(
                 select(outbox.c.recipient_kind).where(outbox.c.id == item_id)
             )
-            await self._shred_direct(session, [item_id] if kind == DIRECT else [])
+            direct = kind == DIRECT  # its address, under a key of its own, goes with the key
+            await Sealer(session, self._keyring).destroy_keys([item_id] if direct else [])
             await self._update(
                 session,
                 item_id,
                 status=DEAD,
                 attempts=outbox.c.attempts + 1,
                 last_error=error_code[:60],
-            )
-
-    async def _shred_direct(self, session: AsyncSession, item_ids: list[str]) -> None:
-        """A reply to a chat address keeps its address under a key of its own: destroyed."""
-        if item_ids:
-            await Sealer(session, self._keyring).destroy_keys(item_ids)
-            await session.execute(
-                update(outbox).where(outbox.c.id.in_(item_ids)).values(address_enc=None)
+                **({"address_enc": None} if direct else {}),
             )
 
     async def _set(self, item_id: str, **values: Any) -> None:

@@ -129,3 +129,20 @@ async def test_notices_are_routed_from_what_the_use_case_holds(db: Db) -> None:
             select(func.count()).select_from(outbox).where(outbox.c.case_id == case.id)
         )
     assert left == 0
+
+
+async def test_a_direct_reply_given_up_keeps_neither_its_address_nor_its_key(db: Db) -> None:
+    store = OutboxStore(db.sessions, db.keyring)
+    await store.enqueue_direct(channel="telegram", address="7002", payload={"text": CANARY})
+    [item] = await store.claim_channels(
+        worker_id="w1",
+        now=datetime.now(UTC) + timedelta(seconds=1),
+        limits={"telegram": 10},
+        lease_seconds=60,
+    )
+    assert item.direct
+    await store.mark_dead(item.id, "TelegramForbiddenError")
+    async with db.sessions() as session:
+        [row] = (await session.execute(select(outbox))).all()
+        keys = await session.scalar(select(func.count()).select_from(data_keys))
+    assert (row.status, row.address_enc, keys) == ("dead", None, 0)
