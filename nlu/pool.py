@@ -12,8 +12,6 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import httpx
-
 from core.triage import Classification, ClassifierUnavailable
 from nlu.client import CircuitBreaker, RasaClassifier
 
@@ -42,17 +40,15 @@ class RoundRobinClassifier:
         timeout: float = 2.0,
         recheck_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         # Each server gets a breaker that never opens: being down is decided here, per server.
         self.members = [
-            Member(url, RasaClassifier(url, token=token, timeout=timeout, transport=transport,
+            Member(url, RasaClassifier(url, token=token, timeout=timeout,
                                        breaker=CircuitBreaker(threshold=1_000_000)))
             for url in urls
         ]  # fmt: skip
-        self._token, self._recheck, self._clock = token, recheck_seconds, clock
+        self._recheck, self._clock = recheck_seconds, clock
         self._next = 0
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout), transport=transport)
 
     async def classify(self, text: str) -> Classification:
         start, self._next = self._next, (self._next + 1) % len(self.members)
@@ -78,20 +74,12 @@ class RoundRobinClassifier:
             return True
         if member.down_until > self._clock():
             return False
-        if await self._status_ok(member.url):
+        if await member.classifier.status_ok():
             log.info("nlu server %d is back", self.members.index(member))
             member.down_until = 0.0
             return True
         self._mark_down(member)
         return False
-
-    async def _status_ok(self, url: str) -> bool:
-        params = {"token": self._token} if self._token else None
-        try:
-            response = await self._http.get(f"{url.rstrip('/')}/status", params=params)
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
 
     def _mark_down(self, member: Member) -> None:
         if member.down_until == 0.0:
@@ -101,4 +89,3 @@ class RoundRobinClassifier:
     async def aclose(self) -> None:
         for member in self.members:
             await member.classifier.aclose()
-        await self._http.aclose()

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from core.triage import Category, ClassifierUnavailable, CrisisHit, triage
 from nlu.client import CircuitBreaker, RasaClassifier, to_classification
 from nlu.server import free_port
-
-
-def parse_answer(*ranking: tuple[str, float]) -> dict[str, Any]:
-    return {
-        "text": "ignored",
-        "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
-        "entities": [],
-        "intent_ranking": [{"name": n, "confidence": c} for n, c in ranking],
-    }
+from tests.unit.rasa_stub import RasaStub, Seen, answers, parse_answer
 
 
 class FakeClock:
@@ -118,65 +110,83 @@ def test_breaker_opens_after_consecutive_failures_and_half_opens_after_cooldown(
     assert breaker.state == "closed"
 
 
-def mock_classifier(
-    handler: Callable[[httpx.Request], httpx.Response], **kw: Any
-) -> RasaClassifier:
-    return RasaClassifier("http://nlu.test", transport=httpx.MockTransport(handler), **kw)
+@contextlib.asynccontextmanager
+async def stub_classifier(
+    answer: Callable[[Seen], tuple[int, bytes]], **kw: Any
+) -> AsyncIterator[tuple[RasaClassifier, RasaStub]]:
+    async with RasaStub(answer) as stub, RasaClassifier(stub.url, **kw) as classifier:
+        yield classifier, stub
 
 
 async def test_classify_posts_text_with_token() -> None:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=parse_answer(("hukum", 0.9), ("gizi", 0.05)))
-
-    async with mock_classifier(handler, token="s3cret") as classifier:
+    async with stub_classifier(answers(("hukum", 0.9), ("gizi", 0.05)), token="s3cret") as (
+        classifier,
+        stub,
+    ):
         result = await classifier.classify("utang pinjol")
     assert result.category is Category.HUKUM
-    assert seen[0].url.path == "/model/parse"
-    assert seen[0].url.params["token"] == "s3cret"
-    assert json.loads(seen[0].content) == {"text": "utang pinjol"}
+    assert (stub.seen[0].method, stub.seen[0].path) == ("POST", "/model/parse")
+    assert stub.seen[0].query["token"] == "s3cret"
+    assert json.loads(stub.seen[0].body) == {"text": "utang pinjol"}
+
+
+async def test_many_parses_share_kept_connections() -> None:
+    async with stub_classifier(answers(("gizi", 0.9), ("hukum", 0.05))) as (classifier, stub):
+        results = await asyncio.gather(*(classifier.classify(f"diet {i}") for i in range(50)))
+        assert {r.category for r in results} == {Category.GIZI}
+        assert stub.parsed == 50
+        assert await classifier.status_ok()
 
 
 @pytest.mark.parametrize(
-    "response",
+    "answer",
     [
-        httpx.Response(500, text="boom"),
-        httpx.Response(401, text="unauthorized"),
-        httpx.Response(200, text="not json"),
-        httpx.Response(200, json=["a list"]),
-        httpx.Response(200, json={"no": "intent"}),
+        (500, b"boom"),
+        (401, b"unauthorized"),
+        (200, b"not json"),
+        (200, b'["a list"]'),
+        (200, b'{"no": "intent"}'),
+        (200, b'{"intent": {"name": "gizi"}}'),
     ],
 )
-async def test_bad_answers_are_unavailable(response: httpx.Response) -> None:
-    async with mock_classifier(lambda _: response) as classifier:
+async def test_bad_answers_are_unavailable(answer: tuple[int, bytes]) -> None:
+    async with stub_classifier(lambda _: answer) as (classifier, stub):
         with pytest.raises(ClassifierUnavailable):
             await classifier.classify("halo")
+    assert stub.parsed == 1
 
 
 async def test_open_breaker_fails_fast_without_calling_the_server() -> None:
-    calls = 0
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        nonlocal calls
-        calls += 1
-        return httpx.Response(503)
-
     breaker = CircuitBreaker(threshold=2, cooldown=60, clock=FakeClock())
-    async with mock_classifier(handler, breaker=breaker) as classifier:
+    async with stub_classifier(lambda _: (503, b""), breaker=breaker) as (classifier, stub):
         for _ in range(4):
             with pytest.raises(ClassifierUnavailable):
                 await classifier.classify("halo")
-    assert calls == 2
+    assert stub.parsed == 2
 
 
 async def test_failures_never_log_the_text(caplog: pytest.LogCaptureFixture) -> None:
-    async with mock_classifier(lambda _: httpx.Response(500)) as classifier:
+    async with stub_classifier(lambda _: (500, b"rahasia pribadi saya")) as (classifier, _):
         with pytest.raises(ClassifierUnavailable) as raised:
             await classifier.classify("rahasia pribadi saya")
     assert "rahasia" not in caplog.text
     assert "rahasia" not in str(raised.value)
+
+
+async def test_a_server_restart_between_parses_loses_no_parse() -> None:
+    """A kept connection that the server closed is not reused: the next parse opens one."""
+    stub = await RasaStub().start()
+    classifier = RasaClassifier(stub.url)
+    try:
+        assert (await classifier.classify("diet")).category is Category.GIZI
+        await stub.stop()  # closes the kept connection
+        await stub.start()  # same port
+        assert (await classifier.classify("diet")).category is Category.GIZI
+        assert classifier.breaker.state == "closed"
+    finally:
+        await classifier.aclose()
+        await stub.stop()
+    assert stub.parsed == 2
 
 
 # A real (tiny) HTTP server on a local port, to exercise timeouts and a dead server.

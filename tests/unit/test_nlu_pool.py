@@ -2,36 +2,31 @@
 
 from __future__ import annotations
 
-import httpx
+from collections.abc import AsyncIterator
+
 import pytest
 
 from core.triage import Category, ClassifierUnavailable
 from nlu.pool import RoundRobinClassifier, nlu_urls
-from tests.unit.test_nlu_client import FakeClock, parse_answer
+from tests.unit.rasa_stub import RasaStub
+from tests.unit.test_nlu_client import FakeClock
 
 
-class Servers:
-    """Rasa's HTTP answers per host; a host listed in `down` refuses connections."""
-
-    def __init__(self) -> None:
-        self.down: set[str] = set()
-        self.parsed: list[str] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host
-        if host in self.down:
-            raise httpx.ConnectError("connection refused", request=request)
-        if request.url.path == "/status":
-            return httpx.Response(200, json={"model_file": "nlu.tar.gz"})
-        self.parsed.append(host)
-        return httpx.Response(200, json=parse_answer(("gizi", 0.9), ("hukum", 0.05)))
+@pytest.fixture
+async def servers() -> AsyncIterator[dict[str, RasaStub]]:
+    """Three local Rasa stand-ins; a stopped one refuses connections."""
+    stubs = {name: await RasaStub().start() for name in "abc"}
+    yield stubs
+    for stub in stubs.values():
+        await stub.stop()
 
 
-def pool(servers: Servers, clock: FakeClock, *hosts: str) -> RoundRobinClassifier:
-    urls = [f"http://{h}:5005" for h in hosts]
-    return RoundRobinClassifier(
-        urls, recheck_seconds=5, clock=clock, transport=httpx.MockTransport(servers)
-    )
+def pool(servers: dict[str, RasaStub], clock: FakeClock, *names: str) -> RoundRobinClassifier:
+    return RoundRobinClassifier([servers[n].url for n in names], recheck_seconds=5, clock=clock)
+
+
+def parsed(servers: dict[str, RasaStub]) -> dict[str, int]:
+    return {name: stub.parsed for name, stub in servers.items()}
 
 
 def test_the_setting_takes_one_or_several_urls() -> None:
@@ -39,42 +34,44 @@ def test_the_setting_takes_one_or_several_urls() -> None:
     assert nlu_urls(" http://a:5005, http://b:5005 ,") == ["http://a:5005", "http://b:5005"]
 
 
-async def test_requests_alternate_between_servers() -> None:
-    servers, clock = Servers(), FakeClock()
-    classifier = pool(servers, clock, "a", "b", "c")
-    for _ in range(6):
+async def test_requests_alternate_between_servers(servers: dict[str, RasaStub]) -> None:
+    classifier = pool(servers, FakeClock(), "a", "b", "c")
+    for i in range(6):
         assert (await classifier.classify("makan sekali sehari")).category is Category.GIZI
+        assert parsed(servers) == {n: (i + 3 - k) // 3 for k, n in enumerate("abc")}
     await classifier.aclose()
-    assert servers.parsed == ["a", "b", "c", "a", "b", "c"]
 
 
-async def test_a_dead_server_is_skipped_then_checked_and_taken_back() -> None:
-    servers, clock = Servers(), FakeClock()
+async def test_a_dead_server_is_skipped_then_checked_and_taken_back(
+    servers: dict[str, RasaStub],
+) -> None:
+    clock = FakeClock()
     classifier = pool(servers, clock, "a", "b")
-    servers.down.add("a")
+    await servers["a"].stop()
     for _ in range(4):  # no request is lost while "a" is down
         assert (await classifier.classify("diet ketat")).category is Category.GIZI
-    assert servers.parsed == ["b"] * 4
-    assert classifier.healthy() == ["http://b:5005"]
-    servers.down.clear()
+    assert parsed(servers) == {"a": 0, "b": 4, "c": 0}
+    assert classifier.healthy() == [servers["b"].url]
+    await servers["a"].start()  # back, on the same port
     await classifier.classify("diet ketat")
-    assert servers.parsed[-1] == "b", "not re-checked before its time"
+    assert parsed(servers)["a"] == 0, "not re-checked before its time"
     clock.now += 5
     for _ in range(2):
         await classifier.classify("diet ketat")
     await classifier.aclose()
-    assert sorted(servers.parsed[-2:]) == ["a", "b"]
-    assert classifier.healthy() == ["http://a:5005", "http://b:5005"]
+    assert parsed(servers) == {"a": 1, "b": 6, "c": 0}
+    assert [s.path for s in servers["a"].seen] == ["/status", "/model/parse"]
+    assert classifier.healthy() == [servers["a"].url, servers["b"].url]
 
 
-async def test_all_servers_down_is_unavailable() -> None:
-    servers, clock = Servers(), FakeClock()
+async def test_all_servers_down_is_unavailable(servers: dict[str, RasaStub]) -> None:
+    clock = FakeClock()
     classifier = pool(servers, clock, "a", "b")
-    servers.down.update({"a", "b"})
+    for name in "ab":
+        await servers[name].stop()
     with pytest.raises(ClassifierUnavailable):
         await classifier.classify("halo")
     clock.now += 5  # rechecked, still down
     with pytest.raises(ClassifierUnavailable):
         await classifier.classify("halo")
     await classifier.aclose()
-    assert servers.parsed == []
