@@ -127,6 +127,7 @@ async def _drive_app(kind: str, api: FakeBotApi, app: Process, invites: list[str
         paced, paced_s = await _paced(api, client, args, base)
         cpu_before, rasa_before = app.cpu_seconds(), rasa.cpu_seconds()
         ingest, elapsed = await _ingest(client, args, base + INGEST_OFFSET)
+        cpu_ingest = app.cpu_seconds() - cpu_before
         drain = await checks.wait_drained(url, timeout=args.drain_timeout)
         cpu = app.cpu_seconds() - cpu_before
         rasa_cpu = rasa.cpu_seconds() - rasa_before
@@ -138,6 +139,8 @@ async def _drive_app(kind: str, api: FakeBotApi, app: Process, invites: list[str
     result.update(
         # CPU spent per ingested update until the outbox drained (app, and the Rasa server)
         app_cpu_ms_per_update=ms_per_update(cpu, ingest.updates),
+        # the same until the last webhook answered: the handling, with the sends of that time
+        app_cpu_ms_per_update_ingest=ms_per_update(cpu_ingest, ingest.updates),
         rasa_cpu_ms_per_update=ms_per_update(rasa_cpu, ingest.updates),
         drain_after_last_update_s=round(drain, 2),
         **_paced_figures(api, paced, paced_s, base, args.clients),

@@ -17,13 +17,29 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.batching import GroupCommit
 from storage.crypto import blind_index
-from storage.db import dialect_insert
+from storage.db import dialect_of, per_dialect
 from storage.tables import bot_state
 
 # Built once at import (see storage/sealing.py).
 _STATE = select(bot_state.c.state, bot_state.c.data).where(
     bot_state.c.key_index == bindparam("key")
 )
+
+
+def _upsert_of(column: str) -> dict[str, Any]:
+    """INSERT the row, or on a known key set `column` and the time from the values given."""
+
+    def build(insert: Any) -> Any:
+        statement = insert(bot_state)
+        return statement.on_conflict_do_update(
+            index_elements=["key_index"],
+            set_={column: statement.excluded[column], "updated_at": statement.excluded.updated_at},
+        )
+
+    return per_dialect(build)
+
+
+_UPSERT = {column: _upsert_of(column) for column in ("state", "data")}
 
 
 class StateStore:
@@ -60,11 +76,11 @@ class StateStore:
 
     async def _upsert_many(self, writes: Sequence[tuple[str, dict[str, Any]]]) -> list[None]:
         async with self._sessions() as session, session.begin():
-            insert = dialect_insert(session)
+            dialect = dialect_of(session)
             for key, values in writes:  # in the order asked: a later write of a key wins
-                statement = insert(bot_state).values(key_index=key, **{"data": "{}", **values})
+                column = "state" if "state" in values else "data"
                 await session.execute(
-                    statement.on_conflict_do_update(index_elements=["key_index"], set_=values)
+                    _UPSERT[column][dialect], {"key_index": key, "data": "{}", **values}
                 )
         return [None] * len(writes)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -151,6 +152,16 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def per_dialect(build: Callable[[Any], T]) -> dict[str, T]:
+    """A statement built once at import for each database: their ON CONFLICT clauses differ.
+    Pick it with `dialect_of(session)`."""
+    return {"postgresql": build(pg_insert), "sqlite": build(sqlite_insert)}
+
+
+def dialect_of(session: AsyncSession) -> str:
+    return str(session.get_bind().dialect.name)
 
 
 def dialect_insert(session: AsyncSession) -> Any:

@@ -11,15 +11,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.batching import GroupCommit
-from storage.db import dialect_insert
+from storage.db import dialect_of, per_dialect
 from storage.tables import inbox
 
 STALE_SECONDS = 60.0  # longer than any handler runs, database retries included
 Row = tuple[str, str, datetime, bool]  # channel, external id, received at, already done
+
+# Built once at import (see storage/sealing.py); values are bound per row.
+_RECORD = per_dialect(
+    lambda insert: insert(inbox).on_conflict_do_nothing(index_elements=["channel", "external_id"])
+)
+_FINISH = (
+    update(inbox)
+    .where(inbox.c.channel == bindparam("b_channel"))
+    .where(inbox.c.external_id == bindparam("b_external_id"))
+)
 
 
 class InboxStore:
@@ -71,19 +81,16 @@ class InboxStore:
     async def _insert_many(self, rows: Sequence[Row]) -> list[bool]:
         """One row per update; a row already there (a replay) is left as it is."""
         async with self._sessions() as session, session.begin():
-            insert = dialect_insert(session)
+            record = _RECORD[dialect_of(session)]
             new = []
             for channel, external_id, at, done in rows:
-                result = await session.execute(
-                    insert(inbox)
-                    .values(
-                        channel=channel,
-                        external_id=external_id,
-                        received_at=at,
-                        done_at=at if done else None,
-                    )
-                    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-                )
+                values = {
+                    "channel": channel,
+                    "external_id": external_id,
+                    "received_at": at,
+                    "done_at": at if done else None,
+                }
+                result = await session.execute(record, values)
                 new.append(getattr(result, "rowcount", 0) == 1)
         return new
 
@@ -91,8 +98,6 @@ class InboxStore:
         async with self._sessions() as session, session.begin():
             for channel, external_id, at, _ in rows:
                 await session.execute(
-                    update(inbox)
-                    .where(inbox.c.channel == channel, inbox.c.external_id == external_id)
-                    .values(done_at=at)
+                    _FINISH, {"b_channel": channel, "b_external_id": external_id, "done_at": at}
                 )
         return [None] * len(rows)

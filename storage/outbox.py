@@ -37,6 +37,7 @@ _ADDRESS = {  # recipient kind -> the read of its sealed address, and where that
         ("staff", staff, "telegram_chat"),
     )
 }
+_ADD = insert(outbox)  # values bound per row: no statement built per call
 _DUE = (
     select(outbox)
     .where(outbox.c.channel == bindparam("channel"))
@@ -78,21 +79,22 @@ class SqlOutbox:
         )
         now = datetime.now(UTC)
         await self._s.execute(
-            insert(outbox).values(
-                id=row_id,
-                channel=channel,
-                recipient_kind=notice.recipient.kind,
-                recipient_id=notice.recipient.id,
-                client_id=client_id,
-                case_id=notice.case_id,
-                key_owner=key_owner,
-                payload_enc=sealed,
-                urgent=notice.urgent,
-                status=PENDING,
-                attempts=0,
-                next_attempt_at=READY,
-                created_at=now,
-            )
+            _ADD,
+            {
+                "id": row_id,
+                "channel": channel,
+                "recipient_kind": notice.recipient.kind,
+                "recipient_id": notice.recipient.id,
+                "client_id": client_id,
+                "case_id": notice.case_id,
+                "key_owner": key_owner,
+                "payload_enc": sealed,
+                "urgent": notice.urgent,
+                "status": PENDING,
+                "attempts": 0,
+                "next_attempt_at": READY,
+                "created_at": now,
+            },
         )
 
     async def _has_chat(self, staff_id: str) -> bool:
@@ -220,28 +222,29 @@ class OutboxStore:
                 seal = sealer.seal
                 text = json.dumps(payload, ensure_ascii=False)
                 await session.execute(
-                    insert(outbox).values(
-                        id=row_id,
-                        channel=channel,
-                        recipient_kind=DIRECT,
-                        recipient_id=row_id,
-                        key_owner=row_id,
-                        payload_enc=await seal(
+                    _ADD,
+                    {
+                        "id": row_id,
+                        "channel": channel,
+                        "recipient_kind": DIRECT,
+                        "recipient_id": row_id,
+                        "key_owner": row_id,
+                        "payload_enc": await seal(
                             text, table="outbox", column="payload", row_id=row_id, owner_id=row_id
                         ),
-                        address_enc=await seal(
+                        "address_enc": await seal(
                             address,
                             table="outbox",
                             column="address",
                             row_id=row_id,
                             owner_id=row_id,
                         ),
-                        urgent=urgent,
-                        status=PENDING,
-                        attempts=0,
-                        next_attempt_at=READY,
-                        created_at=at,
-                    )
+                        "urgent": urgent,
+                        "status": PENDING,
+                        "attempts": 0,
+                        "next_attempt_at": READY,
+                        "created_at": at,
+                    },
                 )
         return [None] * len(replies)
 

@@ -40,6 +40,13 @@ _OPEN_FOR_CLIENT = _locked(
     .order_by(cases.c.opened_at.desc())
 )
 _CASE = _locked(select(cases).where(cases.c.id == bindparam("id")))
+# Writes with their values bound per call (the keys name the columns).
+_ADD_CASE = insert(cases)
+_UPDATE_CASE = update(cases).where(cases.c.id == bindparam("b_id"))
+_ADD_MESSAGE = insert(messages)
+_NEXT_SEQ = select(func.coalesce(func.max(messages.c.seq), 0) + 1).where(
+    messages.c.case_id == bindparam("case_id")
+)
 
 
 def _case(row: Any) -> Case:
@@ -93,13 +100,14 @@ class SqlCaseRepository:
     async def add(self, case: Case) -> None:
         await self._sealer.create_key(case.id)
         await self._s.execute(
-            insert(cases).values(
-                id=case.id,
-                code=case.code,
-                client_id=case.client_id,
-                opened_at=case.opened_at,
+            _ADD_CASE,
+            {
+                "id": case.id,
+                "code": case.code,
+                "client_id": case.client_id,
+                "opened_at": case.opened_at,
                 **_values(case),
-            )
+            },
         )
 
     async def _many(self, query: Select[Any]) -> list[Case]:
@@ -129,7 +137,7 @@ class SqlCaseRepository:
         )
 
     async def update(self, case: Case) -> None:
-        await self._s.execute(update(cases).where(cases.c.id == case.id).values(**_values(case)))
+        await self._s.execute(_UPDATE_CASE, {"b_id": case.id, **_values(case)})
 
     async def claim(self, *, case_id: str, staff_id: str, at: datetime) -> bool:
         result = await self._s.execute(
@@ -192,11 +200,7 @@ class SqlMessageRepository:
         self._s, self._sealer = session, sealer
 
     async def add(self, message: Message) -> None:
-        seq = await self._s.scalar(
-            select(func.coalesce(func.max(messages.c.seq), 0) + 1).where(
-                messages.c.case_id == message.case_id
-            )
-        )
+        seq = await self._s.scalar(_NEXT_SEQ, {"case_id": message.case_id})
         body = await self._sealer.seal(
             message.body,
             table="messages",
@@ -205,15 +209,16 @@ class SqlMessageRepository:
             owner_id=message.case_id,
         )
         await self._s.execute(
-            insert(messages).values(
-                id=message.id,
-                case_id=message.case_id,
-                seq=int(seq or 1),
-                direction=message.direction.value,
-                author_id=message.author_id,
-                body_enc=body,
-                created_at=message.created_at,
-            )
+            _ADD_MESSAGE,
+            {
+                "id": message.id,
+                "case_id": message.case_id,
+                "seq": int(seq or 1),
+                "direction": message.direction.value,
+                "author_id": message.author_id,
+                "body_enc": body,
+                "created_at": message.created_at,
+            },
         )
 
     async def for_case(self, case_id: str) -> Sequence[Message]:

@@ -45,6 +45,8 @@ def _by_identity(*columns: Any) -> tuple[Select[Any], Select[Any]]:
 
 _CLIENT, _LOCALE = _by_identity(clients), _by_identity(clients.c.locale)
 _CLIENT_BY_ID = select(clients).where(clients.c.id == bindparam("id"))
+_ADD_CLIENT = insert(clients)  # values bound per call (the keys name the columns)
+_UPDATE_CLIENT = update(clients).where(clients.c.id == bindparam("b_id"))
 
 
 def ids_text(ids: Sequence[str]) -> str:
@@ -73,13 +75,14 @@ class SqlClientRepository:
     async def add(self, client: Client, *, external_id: str) -> None:
         await self._sealer.create_key(client.id)
         await self._s.execute(
-            insert(clients).values(
-                id=client.id,
-                channel=client.channel,
-                identity_index=self._index(client.channel, external_id),
+            _ADD_CLIENT,
+            {
+                "id": client.id,
+                "channel": client.channel,
+                "identity_index": self._index(client.channel, external_id),
                 **await self._values(client),
-                created_at=client.created_at,
-            )
+                "created_at": client.created_at,
+            },
         )
 
     async def _values(self, client: Client) -> dict[str, Any]:
@@ -139,7 +142,7 @@ class SqlClientRepository:
 
     async def update(self, client: Client) -> None:
         values = await self._values(client)
-        await self._s.execute(update(clients).where(clients.c.id == client.id).values(**values))
+        await self._s.execute(_UPDATE_CLIENT, {"b_id": client.id, **values})
 
     async def _web_mailbox(self, client_id: str) -> list[str]:
         """A web client's reply address is its mailbox: it goes with the client."""

@@ -16,6 +16,7 @@ from storage.tables import data_keys
 _KEY = select(data_keys.c.wrapped, data_keys.c.kek_version).where(
     data_keys.c.owner_id == bindparam("owner_id")
 )
+_NEW_KEY = insert(data_keys)
 
 
 class MissingKey(CryptoError):
@@ -36,9 +37,13 @@ class Sealer:
             dek, kek=self._keyring.kek(version), kek_version=version, owner_id=owner_id
         )
         await self._session.execute(
-            insert(data_keys).values(
-                owner_id=owner_id, wrapped=wrapped, kek_version=version, created_at=_now()
-            )
+            _NEW_KEY,
+            {
+                "owner_id": owner_id,
+                "wrapped": wrapped,
+                "kek_version": version,
+                "created_at": _now(),
+            },
         )
         self._deks[owner_id] = (dek, version)
 
