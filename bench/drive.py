@@ -14,6 +14,7 @@ import json
 import random
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +40,16 @@ class Record:
 class Webhook:
     """Posts updates to one webhook URL with its secret; times every round trip."""
 
-    def __init__(self, http: aiohttp.ClientSession, url: str, secret: str) -> None:
-        self._http, self._url, self._secret = http, url, secret
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        url: str,
+        secret: str,
+        answered: Callable[[bytes], Awaitable[None]] | None = None,
+    ) -> None:
+        """`answered` gets each 200 answer's body: the fake Bot API runs a method in it, as
+        Telegram does (a button press's answerCallbackQuery)."""
+        self._http, self._url, self._secret, self._answered = http, url, secret, answered
 
     async def post(self, update: dict[str, Any], record: Record) -> bool:
         body = json.dumps(update).encode()
@@ -49,7 +58,7 @@ class Webhook:
         for attempt in range(3):
             try:
                 async with self._http.post(self._url, data=body, headers=headers) as response:
-                    await response.read()
+                    answer = await response.read()
                     ok = response.status == 200
                 break
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
@@ -59,6 +68,8 @@ class Webhook:
                 if attempt == 2:
                     raise
         record.round_trips.append(time.monotonic() - started)
+        if ok and self._answered is not None:
+            await self._answered(answer)
         record.updates += 1
         record.failed += not ok
         return ok

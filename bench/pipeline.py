@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import functools
 import json
 import shutil
 import sys
@@ -115,8 +116,11 @@ async def _drive_app(kind: str, api: FakeBotApi, app: Process, invites: list[str
                      rasa: Process) -> dict[str, Any]:  # fmt: skip
     hook = {t: api.webhook(t) or {} for t in (CLIENT_TOKEN, STAFF_TOKEN)}
     async with aiohttp.ClientSession(connector=connector()) as http:
-        client = Webhook(http, hook[CLIENT_TOKEN]["url"], hook[CLIENT_TOKEN]["secret_token"])
-        staff = Webhook(http, hook[STAFF_TOKEN]["url"], hook[STAFF_TOKEN]["secret_token"])
+        client, staff = (
+            Webhook(http, hook[t]["url"], hook[t]["secret_token"],
+                    functools.partial(api.webhook_answered, t))
+            for t in (CLIENT_TOKEN, STAFF_TOKEN)
+        )  # fmt: skip
         counsellors = Counsellors(api, staff, STAFF_TOKEN, QUEUES)
         await counsellors.register(invites)
         app.peak_rss = rasa.peak_rss = 0

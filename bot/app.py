@@ -192,7 +192,6 @@ def create_app(
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), bot.secret.encode()):
             return JSONResponse({"detail": "unauthorized"}, status_code=401)
-        await telegram.feed_webhook(bot, await request.body())
-        return {"ok": True}
+        return await telegram.feed_webhook(bot, await request.body())
 
     return app

@@ -13,6 +13,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 
 from bot.fsm_storage import BlindKeyBuilder, SqlFsmStorage
@@ -133,6 +134,17 @@ def _isolation_redis(tg: TelegramBot) -> Any:
     return getattr(tg.dispatcher.fsm.events_isolation, "redis", None)
 
 
-async def feed_webhook(tg: TelegramBot, body: bytes) -> None:
+async def feed_webhook(tg: TelegramBot, body: bytes) -> dict[str, Any]:
+    """Handle one update; the webhook's answer carries the method the handler returned (a
+    button press's answerCallbackQuery), which Telegram then runs: no call of our own."""
     update = Update.model_validate_json(body, context={"bot": tg.bot})
-    await tg.dispatcher.feed_update(tg.bot, update)
+    result = await tg.dispatcher.feed_update(tg.bot, update)
+    if not isinstance(result, TelegramMethod):
+        return {"ok": True}
+    files: dict[str, Any] = {}
+    values = result.model_dump(warnings=False)
+    params = tg.bot.session.prepare_value(values, bot=tg.bot, files=files, _dumps_json=False)
+    if files:  # an upload cannot ride in the answer: sent as a call of its own
+        await tg.bot(result)
+        return {"ok": True}
+    return {"method": result.__api_method__, **params}

@@ -91,7 +91,6 @@ async def start(message: Message, rt: Runtime, state: FSMContext) -> None:
 async def consent(query: CallbackQuery, rt: Runtime) -> None:
     _, answer, lang = (query.data or "consent:no:id").split(":", 2)
     lang = lang if lang in catalogue.LOCALES else catalogue.DEFAULT_LOCALE
-    await query.answer()
     if answer != "yes":
         await say(rt, query, catalogue.text("client.refused", lang))
         return
@@ -108,7 +107,6 @@ async def consent(query: CallbackQuery, rt: Runtime) -> None:
 
 @router.callback_query(F.data.startswith("cat:"))
 async def category_chosen(query: CallbackQuery, rt: Runtime, state: FSMContext) -> None:
-    await query.answer()
     lang = await locale(rt, query)
     await state.set_state(Questions.gender)
     # The language rides along for the next questions: no read of it per answer.
@@ -133,7 +131,6 @@ NEXT = {
 
 @router.callback_query(F.data.startswith("q:"))
 async def question_answered(query: CallbackQuery, rt: Runtime, state: FSMContext) -> None:
-    await query.answer()
     _, field, value = (query.data or "q:-:-").split(":", 2)
     data = await state.get_data()
     if "category" not in data:

@@ -44,7 +44,6 @@ async def close(message: Message, rt: Runtime) -> None:
 
 @router.callback_query(F.data.startswith("rate:"))
 async def rate(query: CallbackQuery, rt: Runtime) -> None:
-    await query.answer()
     try:
         rating = int((query.data or "")[5:])
         await client_rights.record_feedback(
@@ -89,7 +88,6 @@ async def erase_asked(message: Message, rt: Runtime) -> None:
 
 @router.callback_query(F.data.startswith("erase:"))
 async def erase(query: CallbackQuery, rt: Runtime, state: FSMContext) -> None:
-    await query.answer()
     lang = await locale(rt, query)
     if query.data != "erase:yes":
         await say(rt, query, catalogue.text("client.delete_cancelled", lang))

@@ -220,7 +220,6 @@ async def claim(message: Message, rt: Runtime, staff: Staff, state: FSMContext, 
 async def claim_button(
     query: CallbackQuery, rt: Runtime, staff: Staff | None, state: FSMContext
 ) -> None:
-    await query.answer()
     if staff is None:
         await say(rt, query, t("staffbot.not_registered"))
         return

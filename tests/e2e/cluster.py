@@ -142,6 +142,8 @@ class Webhooks:
                 "Content-Type": "application/json",
             },
         )
+        if response.status_code == 200:  # as Telegram: a method in the answer is run
+            await self.api.webhook_answered(TOKENS[kind], response.content)
         return response.status_code
 
     async def deliver(self, kind: str) -> list[int]:

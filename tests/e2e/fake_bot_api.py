@@ -235,10 +235,24 @@ class FakeBotApi:
 
     # -- HTTP ------------------------------------------------------------------------------
 
+    async def webhook_answered(self, token: str, body: bytes) -> None:
+        """What Telegram does with a webhook's HTTP answer: a method named in it is run as if
+        the bot had called it (recorded with `"via": "webhook"`); its result goes nowhere."""
+        params = json.loads(body) if body else {}
+        if isinstance(params, dict) and isinstance(params.get("method"), str):
+            name = params.pop("method")
+            call = {"token": token, "method": name, "params": params, "at": time.monotonic()}
+            await self._run({**call, "via": "webhook"})
+
     async def _handle(self, request: web.Request) -> web.Response:
         token, name = request.match_info["token"], request.match_info["method"]
         params = await _read_params(request)
         call = {"token": token, "method": name, "params": params, "at": time.monotonic()}
+        status, body = await self._run(call)
+        return web.json_response(body, status=status)
+
+    async def _run(self, call: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        token, name, params = call["token"], call["method"], call["params"]
         known = self._methods.get(name.lower())
         if known is None:
             return self._answer(call, 404, _error(404, "Not Found: method not found"))
@@ -255,11 +269,13 @@ class FakeBotApi:
             return self._answer(call, 400, _error(400, f"Bad Request: {e!r}"))
         return self._answer(call, 200, {"ok": True, "result": result})
 
-    def _answer(self, call: dict[str, Any], status: int, body: dict[str, Any]) -> web.Response:
+    def _answer(
+        self, call: dict[str, Any], status: int, body: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
         call["status"] = status
         self.calls.append(call)
         self._notify()
-        return web.json_response(body, status=status)
+        return status, body
 
     def _take_failure(self, token: str, method: str) -> dict[str, Any] | None:
         for failure in self._failures:

@@ -181,6 +181,9 @@ async def test_switching_language_midway_through_the_questions_asks_the_rest_in_
     assert "Optional question" in asked[-1]["params"]["text"]
     api.push_callback(CLIENT_TOKEN, user_id=ASN, data="q:employment:PNS")
     await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Your case is recorded")
+    # Each press was acknowledged, once, by the method the handler returned (polling).
+    pressed = [c["params"]["callback_query_id"] for c in api.sent(method="answerCallbackQuery")]
+    assert len(pressed) == len(set(pressed)) == 5  # consent, category, three answers
 
 
 async def test_webhooks_need_the_secret_and_a_wrong_one_writes_nothing(tmp_path: Path) -> None:
@@ -225,6 +228,50 @@ async def test_webhooks_need_the_secret_and_a_wrong_one_writes_nothing(tmp_path:
             await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Pemberitahuan privasi")
             await asyncio.sleep(0.5)
             assert len(api.sent(CLIENT_TOKEN, chat_id=ASN)) == 1  # the replay had no effect
+
+
+async def test_a_button_press_is_answered_in_the_webhook_answer(tmp_path: Path) -> None:
+    """No Bot API call of its own while the update is handled: Telegram runs the method."""
+    async with FakeBotApi() as api:
+        settings = e2e_settings(tmp_path, api).model_copy(
+            update={"public_url": "https://sapa.example.go.id"}
+        )
+        from storage.migrate import upgrade
+
+        await upgrade(settings.database_url)
+        app = create_app(settings, classifier=SwitchableClassifier())
+        async with app.router.lifespan_context(app):
+            hook = api.webhook(CLIENT_TOKEN)
+            assert hook is not None
+            headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]}
+            user = {"id": ASN, "is_bot": False, "first_name": "A"}
+            chat = {"id": ASN, "type": "private"}
+            start = {"message_id": 1, "date": 1, "chat": chat, "from": user, "text": "/start"}
+            press = {
+                "id": "cb-77",
+                "from": user,
+                "chat_instance": "ci",
+                "data": "consent:yes:id",
+                "message": {"message_id": 2, "date": 1, "chat": chat, "from": user, "text": "?"},
+            }
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+                url = "/telegram/client/webhook"
+                first = await http.post(
+                    url, json={"update_id": 7, "message": start}, headers=headers
+                )
+                assert first.json() == {"ok": True}  # a message: nothing to run
+                await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Pemberitahuan privasi")
+                answer = await http.post(
+                    url, json={"update_id": 8, "callback_query": press}, headers=headers
+                )
+            assert answer.status_code == 200
+            assert answer.json() == {"method": "answerCallbackQuery", "callback_query_id": "cb-77"}
+            assert not api.sent(method="answerCallbackQuery"), "answered by a call of its own"
+            await api.webhook_answered(CLIENT_TOKEN, answer.content)  # what Telegram does
+            [run] = api.sent(method="answerCallbackQuery")
+            assert (run["via"], run["params"]) == ("webhook", {"callback_query_id": "cb-77"})
+            await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="ceritakan")
 
 
 async def test_the_asn_identity_never_reaches_staff_or_logs(
