@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -186,7 +189,9 @@ async def test_switching_language_midway_through_the_questions_asks_the_rest_in_
     assert len(pressed) == len(set(pressed)) == 5  # consent, category, three answers
 
 
-async def test_webhooks_need_the_secret_and_a_wrong_one_writes_nothing(tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def webhook_service(tmp_path: Path) -> AsyncIterator[tuple[FakeBotApi, Any, dict[str, Any]]]:
+    """The app in webhook mode (SAPA_PUBLIC_URL set): the fake, the app, the ASN bot's hook."""
     async with FakeBotApi() as api:
         settings = e2e_settings(tmp_path, api).model_copy(
             update={"public_url": "https://sapa.example.go.id"}
@@ -198,80 +203,73 @@ async def test_webhooks_need_the_secret_and_a_wrong_one_writes_nothing(tmp_path:
         async with app.router.lifespan_context(app):
             hook = api.webhook(CLIENT_TOKEN)
             assert hook is not None
-            assert hook["url"] == "https://sapa.example.go.id/telegram/client/webhook"
-            secret = hook["secret_token"]
-            update = {
-                "update_id": 5,
-                "message": {
-                    "message_id": 1,
-                    "date": 1,
-                    "chat": {"id": ASN, "type": "private"},
-                    "from": {"id": ASN, "is_bot": False, "first_name": "A"},
-                    "text": "/start",
-                },
-            }
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
-                url = "/telegram/client/webhook"
-                for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
-                    answer = await http.post(url, json=update, headers=headers)
-                    assert answer.status_code == 401
-                async with app.state.services.sessions() as session:
-                    from sqlalchemy import func, select
+            yield api, app, hook
 
-                    from storage.tables import inbox
 
-                    assert await session.scalar(select(func.count()).select_from(inbox)) == 0
-                good = {"X-Telegram-Bot-Api-Secret-Token": secret}
-                assert (await http.post(url, json=update, headers=good)).status_code == 200
-                assert (await http.post(url, json=update, headers=good)).status_code == 200
-            await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Pemberitahuan privasi")
-            await asyncio.sleep(0.5)
-            assert len(api.sent(CLIENT_TOKEN, chat_id=ASN)) == 1  # the replay had no effect
+async def test_webhooks_need_the_secret_and_a_wrong_one_writes_nothing(tmp_path: Path) -> None:
+    async with webhook_service(tmp_path) as (api, app, hook):
+        assert hook["url"] == "https://sapa.example.go.id/telegram/client/webhook"
+        secret = hook["secret_token"]
+        update = {
+            "update_id": 5,
+            "message": {
+                "message_id": 1,
+                "date": 1,
+                "chat": {"id": ASN, "type": "private"},
+                "from": {"id": ASN, "is_bot": False, "first_name": "A"},
+                "text": "/start",
+            },
+        }
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+            url = "/telegram/client/webhook"
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+                answer = await http.post(url, json=update, headers=headers)
+                assert answer.status_code == 401
+            async with app.state.services.sessions() as session:
+                from sqlalchemy import func, select
+
+                from storage.tables import inbox
+
+                assert await session.scalar(select(func.count()).select_from(inbox)) == 0
+            good = {"X-Telegram-Bot-Api-Secret-Token": secret}
+            assert (await http.post(url, json=update, headers=good)).status_code == 200
+            assert (await http.post(url, json=update, headers=good)).status_code == 200
+        await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Pemberitahuan privasi")
+        await asyncio.sleep(0.5)
+        assert len(api.sent(CLIENT_TOKEN, chat_id=ASN)) == 1  # the replay had no effect
 
 
 async def test_a_button_press_is_answered_in_the_webhook_answer(tmp_path: Path) -> None:
     """No Bot API call of its own while the update is handled: Telegram runs the method."""
-    async with FakeBotApi() as api:
-        settings = e2e_settings(tmp_path, api).model_copy(
-            update={"public_url": "https://sapa.example.go.id"}
-        )
-        from storage.migrate import upgrade
-
-        await upgrade(settings.database_url)
-        app = create_app(settings, classifier=SwitchableClassifier())
-        async with app.router.lifespan_context(app):
-            hook = api.webhook(CLIENT_TOKEN)
-            assert hook is not None
-            headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]}
-            user = {"id": ASN, "is_bot": False, "first_name": "A"}
-            chat = {"id": ASN, "type": "private"}
-            start = {"message_id": 1, "date": 1, "chat": chat, "from": user, "text": "/start"}
-            press = {
-                "id": "cb-77",
-                "from": user,
-                "chat_instance": "ci",
-                "data": "consent:yes:id",
-                "message": {"message_id": 2, "date": 1, "chat": chat, "from": user, "text": "?"},
-            }
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
-                url = "/telegram/client/webhook"
-                first = await http.post(
-                    url, json={"update_id": 7, "message": start}, headers=headers
-                )
-                assert first.json() == {"ok": True}  # a message: nothing to run
-                await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Pemberitahuan privasi")
-                answer = await http.post(
-                    url, json={"update_id": 8, "callback_query": press}, headers=headers
-                )
-            assert answer.status_code == 200
-            assert answer.json() == {"method": "answerCallbackQuery", "callback_query_id": "cb-77"}
-            assert not api.sent(method="answerCallbackQuery"), "answered by a call of its own"
-            await api.webhook_answered(CLIENT_TOKEN, answer.content)  # what Telegram does
-            [run] = api.sent(method="answerCallbackQuery")
-            assert (run["via"], run["params"]) == ("webhook", {"callback_query_id": "cb-77"})
-            await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="ceritakan")
+    async with webhook_service(tmp_path) as (api, app, hook):
+        headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]}
+        user = {"id": ASN, "is_bot": False, "first_name": "A"}
+        chat = {"id": ASN, "type": "private"}
+        start = {"message_id": 1, "date": 1, "chat": chat, "from": user, "text": "/start"}
+        press = {
+            "id": "cb-77",
+            "from": user,
+            "chat_instance": "ci",
+            "data": "consent:yes:id",
+            "message": {"message_id": 2, "date": 1, "chat": chat, "from": user, "text": "?"},
+        }
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+            url = "/telegram/client/webhook"
+            first = await http.post(url, json={"update_id": 7, "message": start}, headers=headers)
+            assert first.json() == {"ok": True}  # a message: nothing to run
+            await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Pemberitahuan privasi")
+            answer = await http.post(
+                url, json={"update_id": 8, "callback_query": press}, headers=headers
+            )
+        assert answer.status_code == 200
+        assert answer.json() == {"method": "answerCallbackQuery", "callback_query_id": "cb-77"}
+        assert not api.sent(method="answerCallbackQuery"), "answered by a call of its own"
+        await api.webhook_answered(CLIENT_TOKEN, answer.content)  # what Telegram does
+        [run] = api.sent(method="answerCallbackQuery")
+        assert (run["via"], run["params"]) == ("webhook", {"callback_query_id": "cb-77"})
+        await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="ceritakan")
 
 
 async def test_the_asn_identity_never_reaches_staff_or_logs(
