@@ -53,7 +53,7 @@ class StateStore:
     async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
         """Read before every update of a bot whose state is not kept in memory or Redis."""
         async with self._sessions() as session:
-            if session.get_bind().dialect.name == "postgresql":
+            if dialect_of(session) == "postgresql":
                 # One statement needs no transaction: without one, no BEGIN and ROLLBACK
                 # round trips around it (asyncpg starts a transaction with a BEGIN of its own).
                 await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

@@ -166,7 +166,7 @@ def dialect_of(session: AsyncSession) -> str:
 
 def dialect_insert(session: AsyncSession) -> Any:
     """The INSERT of the session's database, with its ON CONFLICT clauses (upserts)."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return pg_insert if dialect_of(session) == "postgresql" else sqlite_insert
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

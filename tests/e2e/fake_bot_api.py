@@ -240,9 +240,10 @@ class FakeBotApi:
         the bot had called it (recorded with `"via": "webhook"`); its result goes nowhere."""
         params = json.loads(body) if body else {}
         if isinstance(params, dict) and isinstance(params.get("method"), str):
-            name = params.pop("method")
-            call = {"token": token, "method": name, "params": params, "at": time.monotonic()}
-            await self._run({**call, "via": "webhook"})
+            name, at = params.pop("method"), time.monotonic()
+            await self._run(
+                {"token": token, "method": name, "params": params, "at": at, "via": "webhook"}
+            )
 
     async def _handle(self, request: web.Request) -> web.Response:
         token, name = request.match_info["token"], request.match_info["method"]
