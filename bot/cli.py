@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -37,7 +37,10 @@ def settings() -> Settings:
         raise
 
 
-def run(coro: Coroutine[Any, Any, T]) -> T:
+def run(
+    coro: Coroutine[Any, Any, T],
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+) -> T:
     """Run a coroutine, turning the errors a user can cause into one sentence."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -47,7 +50,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     from storage.seed import PartnersFileError
 
     try:
-        return asyncio.run(coro)
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(coro)
     except (KeyFileError, PartnersFileError) as exc:
         fail(str(exc), 2)
     except CryptoError:
@@ -81,11 +85,14 @@ def serve(
     ] = None,
 ) -> None:
     """Run the service: HTTP app, outbox worker, daily purge."""
+    import uvloop
+
     from bot.serve import serve as run_serve
 
     cfg = settings()
     host, port = host or cfg.http_host, port or cfg.http_port
-    run(run_serve(cfg, host=host, port=port, workers=workers or cfg.workers))
+    # uvloop: the service's event loop (HTTP, Bot API, NLU and database calls) in C
+    run(run_serve(cfg, host=host, port=port, workers=workers or cfg.workers), uvloop.new_event_loop)
 
 
 @db_app.command("upgrade")

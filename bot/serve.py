@@ -47,6 +47,8 @@ async def _serve(settings: Settings, *, host: str, port: int, workers: int = 1) 
         from bot.app import create_app  # not in the supervisor of --workers (130 MB)
 
         app = create_app(settings)
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+        config = uvicorn.Config(
+            app, host=host, port=port, http="httptools", log_config=None, access_log=False
+        )
         log.info("listening on http://%s:%d", host, port)
         await uvicorn.Server(config).serve()
