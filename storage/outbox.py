@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.model import Notice, new_id
 from storage.batching import GroupCommit
 from storage.crypto import CryptoError, KekSource
-from storage.sealing import Sealer
+from storage.sealing import Sealer, with_key
 from storage.tables import clients, outbox, staff
 
 STAFF_CHANNEL = "staff"
@@ -30,8 +30,14 @@ KEPT_UNTIL_REPORTED = frozenset({"whatsapp"})
 
 # Built once at import (see storage/sealing.py): run for every notice and every claim.
 _HAS_CHAT = select(staff.c.telegram_chat_enc.is_not(None)).where(staff.c.id == bindparam("id"))
-_ADDRESS = {  # recipient kind -> the read of its sealed address, and where that is sealed
-    kind: (select(table.c[f"{column}_enc"]).where(table.c.id == bindparam("id")), table, column)
+_ADDRESS = {  # recipient kind -> the read of its sealed address (with the recipient's key)
+    kind: (
+        with_key(select(table.c[f"{column}_enc"].label("sealed")), table.c.id).where(
+            table.c.id == bindparam("id")
+        ),
+        table,
+        column,
+    )
     for kind, table, column in (
         ("client", clients, "reply_address"),
         ("staff", staff, "telegram_chat"),
@@ -39,7 +45,7 @@ _ADDRESS = {  # recipient kind -> the read of its sealed address, and where that
 }
 _ADD = insert(outbox)  # values bound per row: no statement built per call
 _DUE = (
-    select(outbox)
+    with_key(select(outbox), outbox.c.key_owner)  # the key its payload is sealed under
     .where(outbox.c.channel == bindparam("channel"))
     .where(
         or_(
@@ -49,7 +55,7 @@ _DUE = (
     )
     .order_by(outbox.c.urgent.desc(), outbox.c.created_at, outbox.c.id)
     .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
+    .with_for_update(skip_locked=True, of=outbox)
 )
 
 
@@ -171,6 +177,8 @@ class OutboxStore:
                 )
             )
             sealer = Sealer(session, self._keyring)
+            for row in rows:
+                sealer.read_with(row.key_owner, row)
             items = [await self._item(session, sealer, row) for row in rows]
         return [item for item in items if item is not None]
 
@@ -339,11 +347,12 @@ async def address_of(session: AsyncSession, sealer: Sealer, row: Any) -> str | N
             row.address_enc, table="outbox", column="address", row_id=row.id, owner_id=row.id
         )
     read, table, column = _ADDRESS["client" if row.recipient_kind == "client" else "staff"]
-    token = await session.scalar(read, {"id": row.recipient_id})
-    if token is None:
+    found = (await session.execute(read, {"id": row.recipient_id})).first()
+    if found is None or found.sealed is None:
         return None
+    sealer.read_with(row.recipient_id, found)
     return await sealer.open(
-        token,
+        found.sealed,
         table=table.name,
         column=column,
         row_id=row.recipient_id,

@@ -22,30 +22,36 @@ from core.model import (
 )
 from core.triage import Category
 from storage.repos_people import ids_of
-from storage.sealing import Sealer
+from storage.sealing import Sealer, with_key
 from storage.tables import cases, feedback, messages, partners, queues
 
 
 def _locked(query: Select[Any]) -> Select[Any]:
     """Cases are read to be changed: their rows are locked (PostgreSQL), so two workers never
     lose one another's update."""
-    return query.with_for_update()
+    return query.with_for_update(of=cases)
 
 
-# Built once at import (see storage/sealing.py): read on every message of an ASN.
+# Built once at import (see storage/sealing.py): read on every message of an ASN, with the
+# case's data key (its messages are sealed under it).
 _OPEN_FOR_CLIENT = _locked(
-    select(cases)
+    with_key(select(cases), cases.c.id)
     .where(cases.c.client_id == bindparam("client_id"))
     .where(cases.c.status.in_([s.value for s in CONTINUED_STATUSES]))
     .order_by(cases.c.opened_at.desc())
 )
-_CASE = _locked(select(cases).where(cases.c.id == bindparam("id")))
+_CASE = _locked(with_key(select(cases), cases.c.id).where(cases.c.id == bindparam("id")))
 # Writes with their values bound per call (the keys name the columns).
 _ADD_CASE = insert(cases)
 _UPDATE_CASE = update(cases).where(cases.c.id == bindparam("b_id"))
-_ADD_MESSAGE = insert(messages)
-_NEXT_SEQ = select(func.coalesce(func.max(messages.c.seq), 0) + 1).where(
-    messages.c.case_id == bindparam("case_id")
+# A message takes the next number of its case in the insert itself (the case's row is locked).
+_MESSAGE_COLUMNS = ("id", "case_id", "direction", "author_id", "body_enc", "created_at")
+_ADD_MESSAGE = insert(messages).from_select(
+    [*_MESSAGE_COLUMNS, "seq"],
+    select(
+        *(bindparam(name, type_=messages.c[name].type) for name in _MESSAGE_COLUMNS),
+        func.coalesce(func.max(messages.c.seq), 0) + 1,
+    ).where(messages.c.case_id == bindparam("case_id")),
 )
 
 
@@ -114,7 +120,11 @@ class SqlCaseRepository:
         return await self._rows(_locked(query))
 
     async def _rows(self, locked: Select[Any], params: dict[str, Any] | None = None) -> list[Case]:
-        return [_case(row) for row in await self._s.execute(locked, params)]
+        rows = (await self._s.execute(locked, params)).all()
+        for row in rows:
+            if "key_wrapped" in row._fields:  # read through with_key
+                self._sealer.read_with(row.id, row)
+        return [_case(row) for row in rows]
 
     async def _first(
         self, locked: Select[Any], params: dict[str, Any] | None = None
@@ -200,7 +210,6 @@ class SqlMessageRepository:
         self._s, self._sealer = session, sealer
 
     async def add(self, message: Message) -> None:
-        seq = await self._s.scalar(_NEXT_SEQ, {"case_id": message.case_id})
         body = await self._sealer.seal(
             message.body,
             table="messages",
@@ -213,7 +222,6 @@ class SqlMessageRepository:
             {
                 "id": message.id,
                 "case_id": message.case_id,
-                "seq": int(seq or 1),
                 "direction": message.direction.value,
                 "author_id": message.author_id,
                 "body_enc": body,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.model import Client, Invite, Role, Staff
 from storage.crypto import blind_index
-from storage.sealing import Sealer
+from storage.sealing import Sealer, with_key
 from storage.tables import (
     cases,
     client_aliases,
@@ -38,13 +38,15 @@ _OWN = (clients.c.channel == bindparam("channel")) & (
 )
 
 
-def _by_identity(*columns: Any) -> tuple[Select[Any], Select[Any]]:
-    """The client's `columns` by its own identity, then as an alias."""
-    return select(*columns).where(_OWN), select(*columns).where(clients.c.id.in_(_ALIASED))
+def _by_identity(query: Select[Any]) -> tuple[Select[Any], Select[Any]]:
+    """`query` for the client by its own identity, then as an alias."""
+    return query.where(_OWN), query.where(clients.c.id.in_(_ALIASED))
 
 
-_CLIENT, _LOCALE = _by_identity(clients), _by_identity(clients.c.locale)
-_CLIENT_BY_ID = select(clients).where(clients.c.id == bindparam("id"))
+# A client is read with its data key (its reply address is sealed under it).
+_A_CLIENT = with_key(select(clients), clients.c.id)
+_CLIENT, _LOCALE = _by_identity(_A_CLIENT), _by_identity(select(clients.c.locale))
+_CLIENT_BY_ID = _A_CLIENT.where(clients.c.id == bindparam("id"))
 _ADD_CLIENT = insert(clients)  # values bound per call (the keys name the columns)
 _UPDATE_CLIENT = update(clients).where(clients.c.id == bindparam("b_id"))
 
@@ -122,6 +124,7 @@ class SqlClientRepository:
         return None
 
     async def _client(self, row: Any) -> Client:
+        self._sealer.read_with(row.id, row)
         address = await self._sealer.open(
             row.reply_address_enc,
             table="clients",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import crypto
@@ -19,6 +20,14 @@ _KEY = select(data_keys.c.wrapped, data_keys.c.kek_version).where(
 _NEW_KEY = insert(data_keys)
 
 
+def with_key(query: Select[Any], owner_id: ColumnElement[Any]) -> Select[Any]:
+    """`query` with the data key of each row's owner read alongside (`key_wrapped`,
+    `key_version`; NULL once destroyed): one statement where a row and its key took two."""
+    return query.add_columns(
+        data_keys.c.wrapped.label("key_wrapped"), data_keys.c.kek_version.label("key_version")
+    ).outerjoin(data_keys, data_keys.c.owner_id == owner_id)
+
+
 class MissingKey(CryptoError):
     """The owner's data key was destroyed (deleted or purged): its data is gone for good."""
 
@@ -30,6 +39,13 @@ class Sealer:
         self._session = session
         self._keyring = keyring
         self._deks: dict[str, tuple[bytes, int]] = {}
+        self._read: dict[str, tuple[bytes, int]] = {}  # wrapped keys read with their owner
+
+    def read_with(self, owner_id: str, row: Any) -> None:
+        """Keeps the wrapped key of a row read through `with_key`, unwrapped if it is used.
+        A destroyed key (NULL) is looked up as before, and found missing."""
+        if row.key_wrapped is not None and owner_id not in self._deks:
+            self._read[owner_id] = (bytes(row.key_wrapped), int(row.key_version))
 
     async def create_key(self, owner_id: str) -> None:
         dek, version = crypto.new_data_key(), self._keyring.current_version
@@ -55,6 +71,7 @@ class Sealer:
             )
         for owner_id in owner_ids:
             self._deks.pop(owner_id, None)
+            self._read.pop(owner_id, None)
 
     async def seal(
         self, text: str, *, table: str, column: str, row_id: str, owner_id: str
@@ -72,11 +89,15 @@ class Sealer:
 
     async def _dek(self, owner_id: str) -> tuple[bytes, int]:
         if owner_id not in self._deks:
-            row = (await self._session.execute(_KEY, {"owner_id": owner_id})).first()
-            if row is None:
-                raise MissingKey("the data key of this record was destroyed")
-            dek = crypto.unwrap_key(bytes(row.wrapped), keyring=self._keyring, owner_id=owner_id)
-            self._deks[owner_id] = (dek, int(row.kek_version))
+            read = self._read.pop(owner_id, None)
+            if read is None:
+                row = (await self._session.execute(_KEY, {"owner_id": owner_id})).first()
+                if row is None:
+                    raise MissingKey("the data key of this record was destroyed")
+                read = bytes(row.wrapped), int(row.kek_version)
+            wrapped, version = read
+            dek = crypto.unwrap_key(wrapped, keyring=self._keyring, owner_id=owner_id)
+            self._deks[owner_id] = (dek, version)
         return self._deks[owner_id]
 
 

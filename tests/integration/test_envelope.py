@@ -6,12 +6,14 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from core.errors import DomainError
-from core.usecases import casework, client_rights
+from core.policy import ServicePolicy
+from core.usecases import casework, client_rights, intake
 from storage.crypto import CryptoError
 from storage.keys import ReloadingKeyRing, save_keyring
+from storage.repos_cases import SqlCaseRepository
 from storage.rotation import key_status, rotate
 from storage.sealing import MissingKey, Sealer
 from storage.tables import cases, data_keys, messages
@@ -19,8 +21,11 @@ from storage.uow import SqlUnitOfWork
 from tests.integration.journey import (
     CANARIES,
     Clock,
+    FixedClassifier,
     Journey,
+    WordScreener,
     add_supervisor,
+    told_their_story,
     whole_conversation,
 )
 
@@ -98,6 +103,69 @@ async def test_after_deletion_the_transcript_cannot_be_decrypted(db) -> None:
             )
     with pytest.raises(DomainError):  # the ASN is unknown now: consent is asked again
         await client_rights.export_client_data(uow=db.uow(), sender=journey.client)
+
+
+async def test_a_message_reads_the_client_and_case_keys_with_their_rows(db) -> None:
+    """An ASN's message seals the text under the case's key and reads the client: both data
+    keys come with the client's and the case's rows, not by reads of their own."""
+    clock = Clock()
+    sender, received = await told_their_story(db, clock, "key-reads")
+    key_reads: list[str] = []
+
+    def seen(conn, cursor, statement, *_):
+        if statement.lstrip().startswith("SELECT") and "FROM data_keys" in statement:
+            key_reads.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        await intake.receive_client_message(
+            uow=db.uow(), sender=sender, text=CANARIES["followup"], screener=WordScreener(),
+            classifier=FixedClassifier(), clock=clock, policy=ServicePolicy(),
+        )  # fmt: skip
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+    assert key_reads == []
+    case_id, message_id, token = (await _message_rows(db, received.case_code))[-1]
+    async with db.sessions() as session:  # sealed under the case's key, as before
+        opened = await Sealer(session, db.keyring).open(
+            token, table="messages", column="body", row_id=message_id, owner_id=case_id
+        )
+    assert opened == CANARIES["followup"]
+
+
+async def test_a_cases_messages_are_numbered_in_the_order_written(db) -> None:
+    """Each message takes the next number of its case as it is inserted."""
+    journey = await whole_conversation(db)
+    async with db.sessions() as session:
+        case_id = await session.scalar(select(cases.c.id).where(cases.c.code == journey.case_code))
+        rows = (
+            await session.execute(
+                select(messages.c.seq)
+                .where(messages.c.case_id == case_id)
+                .order_by(messages.c.created_at, messages.c.seq)
+            )
+        ).all()
+    assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
+    supervisor = await add_supervisor(db)
+    lines = await _read(db, journey, supervisor)
+    assert CANARIES["client_text"] in lines[0] and lines[-1] == CANARIES["followup"]
+
+
+async def test_a_destroyed_key_read_with_its_row_is_missing(db) -> None:
+    """Read alongside its row, a destroyed (shredded) key is NULL: opening fails as before."""
+    journey = await whole_conversation(db)
+    rows = await _message_rows(db, journey.case_code)
+    case_id, message_id, token = rows[0]
+    async with db.sessions() as session, session.begin():
+        await Sealer(session, db.keyring).destroy_keys([case_id])
+    async with db.sessions() as session:
+        sealer = Sealer(session, db.keyring)
+        found = await SqlCaseRepository(session, sealer).get(case_id)
+        assert found is not None
+        with pytest.raises(MissingKey):
+            await sealer.open(
+                token, table="messages", column="body", row_id=message_id, owner_id=case_id
+            )
 
 
 async def test_kek_rotation_while_reads_continue_loses_nothing(db, tmp_path: Path) -> None:

@@ -146,3 +146,38 @@ async def test_a_direct_reply_given_up_keeps_neither_its_address_nor_its_key(db:
         [row] = (await session.execute(select(outbox))).all()
         keys = await session.scalar(select(func.count()).select_from(data_keys))
     assert (row.status, row.address_enc, keys) == ("dead", None, 0)
+
+
+async def test_a_claim_reads_each_rows_key_and_address_with_the_row(db: Db) -> None:
+    """Claimed rows come with the data keys their payloads are sealed under, and a client's
+    or staff member's address with theirs: no data key is read on its own."""
+    clock, policy = Clock(), ServicePolicy()
+    invite = await staffing.create_invite(
+        uow=db.uow(), role=Role.COUNSELLOR, queue_codes=["psikologi"], clock=clock
+    )
+    member = await staffing.redeem_invite(
+        uow=db.uow(), code=invite.code, telegram_id="4242000777", telegram_chat="3131000777",
+        display_name="Bu Rina", clock=clock,
+    )  # fmt: skip
+    await staffing.set_on_duty(uow=db.uow(), staff_id=member.id, on_duty=True)
+    asn, _ = await told_their_story(db, clock, "98765000777")
+    await intake.confirm_category(
+        uow=db.uow(), sender=asn, category="kesehatan_jiwa", clock=clock, policy=policy
+    )
+    store = OutboxStore(db.sessions, db.keyring)
+    await store.enqueue_direct(channel="telegram", address="7003", payload={"text": CANARY})
+    statements = recording_statements(db)
+    claimed = await store.claim_channels(
+        worker_id="w1",
+        now=datetime.now(UTC) + timedelta(seconds=1),
+        limits={"telegram": 50, "staff": 50},
+        lease_seconds=60,
+    )
+    key_reads = [s for s in statements if " ".join(s.split()).startswith("SELECT data_keys")]
+    assert key_reads == []
+    assert {(i.channel, i.address) for i in claimed} == {
+        ("telegram", "98765000777"),
+        ("staff", "3131000777"),
+        ("telegram", "7003"),
+    }
+    assert all(i.payload["text"] for i in claimed)
