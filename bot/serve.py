@@ -9,7 +9,7 @@ import uvicorn
 from pydantic import SecretStr
 
 from bot.logs import configure
-from bot.serve_workers import run_workers, scale_out_problem
+from bot.serve_workers import run_workers, scale_out_problem, settle_heap
 from bot.settings import Settings
 from nlu.server import NLUServerError, managed_nlu
 
@@ -47,6 +47,7 @@ async def _serve(settings: Settings, *, host: str, port: int, workers: int = 1) 
         from bot.app import create_app  # not in the supervisor of --workers (130 MB)
 
         app = create_app(settings)
+        settle_heap()
         config = uvicorn.Config(
             app, host=host, port=port, http="httptools", log_config=None, access_log=False
         )
