@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -37,10 +37,7 @@ def settings() -> Settings:
         raise
 
 
-def run(
-    coro: Coroutine[Any, Any, T],
-    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
-) -> T:
+def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine, turning the errors a user can cause into one sentence."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -50,8 +47,7 @@ def run(
     from storage.seed import PartnersFileError
 
     try:
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
-            return runner.run(coro)
+        return asyncio.run(coro)
     except (KeyFileError, PartnersFileError) as exc:
         fail(str(exc), 2)
     except CryptoError:
@@ -85,14 +81,11 @@ def serve(
     ] = None,
 ) -> None:
     """Run the service: HTTP app, outbox worker, daily purge."""
-    import uvloop
-
     from bot.serve import serve as run_serve
 
     cfg = settings()
     host, port = host or cfg.http_host, port or cfg.http_port
-    # uvloop: the service's event loop (HTTP, Bot API, NLU and database calls) in C
-    run(run_serve(cfg, host=host, port=port, workers=workers or cfg.workers), uvloop.new_event_loop)
+    run(run_serve(cfg, host=host, port=port, workers=workers or cfg.workers))
 
 
 @db_app.command("upgrade")

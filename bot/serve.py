@@ -48,8 +48,6 @@ async def _serve(settings: Settings, *, host: str, port: int, workers: int = 1) 
 
         app = create_app(settings)
         settle_heap()
-        config = uvicorn.Config(
-            app, host=host, port=port, http="httptools", log_config=None, access_log=False
-        )
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
         log.info("listening on http://%s:%d", host, port)
         await uvicorn.Server(config).serve()

@@ -83,8 +83,6 @@ def run_workers(settings: Settings, *, host: str, port: int, workers: int) -> No
         host=host,
         port=port,
         workers=workers,
-        loop="uvloop",  # each worker's event loop, as `sapa serve` runs its own
-        http="httptools",
         log_config=None,
         access_log=False,
         # A worker that has not answered the supervisor's ping in time is killed and replaced;
