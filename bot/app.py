@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -164,18 +163,6 @@ def create_app(
 
     app = FastAPI(title="Sapa ASN", lifespan=lifespan, docs_url=None, redoc_url=None)
 
-    # First: routes are matched in order, and this one takes most of the traffic (the
-    # staff console, admin and web chat routes before it were 4% of the app's CPU).
-    @app.post("/telegram/{kind}/webhook")
-    async def telegram_webhook(kind: str, request: Request) -> Any:
-        bot = app.state.bots.get(kind) if settings.public_url else None
-        if bot is None:
-            return JSONResponse({"detail": "not found"}, status_code=404)
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-        if not hmac.compare_digest(given.encode(), bot.secret.encode()):
-            return JSONResponse({"detail": "unauthorized"}, status_code=401)
-        return await telegram.feed_webhook(bot, await request.body())
-
     web_chat.mount(app, settings)
     staff_console.mount(app, settings)
     mount_admin_manage(app, settings)  # /admin/setup, /staff, /audit, /ops and /metrics
@@ -196,4 +183,7 @@ def create_app(
             return JSONResponse({"status": "database unavailable"}, status_code=503)
         return {"status": "ready"}
 
+    # Last, so outermost: Telegram's webhooks are answered before the router and the other
+    # surfaces' middlewares.
+    app.add_middleware(telegram.Webhooks, owner=app, enabled=settings.public_url is not None)
     return app

@@ -272,6 +272,40 @@ async def test_a_button_press_is_answered_in_the_webhook_answer(tmp_path: Path) 
         await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="ceritakan")
 
 
+async def test_the_webhook_path_answers_only_its_bots_and_is_timed(tmp_path: Path) -> None:
+    """Webhooks are answered ahead of the router: a bot that is off (or unknown) is not
+    found, another method goes on to the app, and each webhook is timed as `telegram`."""
+    async with webhook_service(tmp_path) as (api, app, hook):
+        headers = {"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]}
+        chat, user = {"id": ASN, "type": "private"}, {"id": ASN, "is_bot": False, "first_name": "A"}
+        start = {"message_id": 1, "date": 1, "chat": chat, "from": user, "text": "/start"}
+        update = {"update_id": 9, "message": start}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
+            bots = app.state.bots
+            app.state.bots = {"staff": bots["staff"]}  # the ASN bot is off
+            try:
+                off = await http.post("/telegram/client/webhook", json=update, headers=headers)
+            finally:
+                app.state.bots = bots
+            other = await http.post("/telegram/other/webhook", json=update, headers=headers)
+            read = await http.get("/telegram/client/webhook", headers=headers)
+            handled = await http.post("/telegram/client/webhook", json=update, headers=headers)
+        assert (off.status_code, off.json()) == (404, {"detail": "not found"})
+        assert other.status_code == 404 and read.status_code in (404, 405)
+        assert (handled.status_code, handled.json()) == (200, {"ok": True})
+        timed = app.state.metrics.latency.labels("telegram")._sum.get()
+        assert timed > 0
+        samples = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in app.state.metrics.registry.collect()
+            for s in family.samples
+        }
+        # All four are timed: two answered ahead of the router, two by the app behind it.
+        assert samples[("sapa_request_seconds_count", (("surface", "telegram"),))] == 4
+        await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Pemberitahuan privasi")
+
+
 async def test_the_asn_identity_never_reaches_staff_or_logs(
     service: Service, caplog: pytest.LogCaptureFixture
 ) -> None:
