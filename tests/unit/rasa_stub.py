@@ -6,6 +6,7 @@ connection handling as against the real Rasa (tests/integration/test_nlu_rasa.py
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,8 +51,9 @@ class RasaStub:
     """Start it, point a client at `url`; `stop()` makes the port refuse connections, and
     `start()` again serves on the same port."""
 
-    def __init__(self, answer: Answer | None = None) -> None:
+    def __init__(self, answer: Answer | None = None, *, delay: float = 0.0) -> None:
         self.answer = answer or answers(("gizi", 0.9), ("hukum", 0.05))
+        self.delay = delay  # seconds before each answer: a busy server
         self.seen: list[Seen] = []
         self.port = 0
         self._runner: web.AppRunner | None = None
@@ -81,6 +83,7 @@ class RasaStub:
     async def _handle(self, request: web.Request) -> web.Response:
         seen = Seen(request.method, request.path, dict(request.query), await request.read())
         self.seen.append(seen)
+        await asyncio.sleep(self.delay)
         status, body = self.answer(seen)
         return web.Response(status=status, body=body, content_type="application/json")
 

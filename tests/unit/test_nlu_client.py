@@ -138,6 +138,18 @@ async def test_many_parses_share_kept_connections() -> None:
         assert await classifier.status_ok()
 
 
+async def test_waiting_for_a_free_connection_is_not_a_failure() -> None:
+    """A burst bigger than the pool waits for a connection within the parse's timeout: the
+    wait is ours, not the server's, and opens no circuit (it did after 1 s)."""
+    async with (
+        RasaStub(delay=0.3) as stub,
+        RasaClassifier(stub.url, timeout=5.0, connections=1) as classifier,
+    ):
+        results = await asyncio.gather(*(classifier.classify(f"diet {i}") for i in range(5)))
+        assert {r.category for r in results} == {Category.GIZI}  # the last waited 1.2 s
+        assert classifier.breaker.allow() and stub.parsed == 5
+
+
 @pytest.mark.parametrize(
     "answer",
     [
