@@ -149,7 +149,7 @@ class RasaClassifier:
         self._params = {"token": token} if token else None
         # The short limit is on reaching the server (a dead host), not on waiting for one of
         # our own connections: under a burst, parses queued for the pool past 1 s counted as
-        # NLU failures and opened the circuit while Rasa was well (the pipeline benchmark).
+        # NLU failures and opened the circuit (the pipeline benchmark's ingest).
         self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 1.0))
         self._connections = connections
         self.breaker = breaker or CircuitBreaker()
