@@ -19,6 +19,7 @@ from core.model import (
     Message,
     Partner,
     Queue,
+    new_case_code,
 )
 from core.triage import Category
 from storage.repos_people import ids_of
@@ -41,6 +42,7 @@ _OPEN_FOR_CLIENT = _locked(
     .order_by(cases.c.opened_at.desc())
 )
 _CASE = _locked(with_key(select(cases), cases.c.id).where(cases.c.id == bindparam("id")))
+_CODE_TAKEN = select(cases.c.id).where(cases.c.code == bindparam("code"))
 # Writes with their values bound per call (the keys name the columns).
 _ADD_CASE = insert(cases)
 _UPDATE_CASE = update(cases).where(cases.c.id == bindparam("b_id"))
@@ -104,6 +106,10 @@ class SqlCaseRepository:
         self._s, self._sealer = session, sealer
 
     async def add(self, case: Case) -> None:
+        # Case codes are short, to be read out and typed (24^4): one may already be taken,
+        # and then the new case gets another instead of failing on the unique code.
+        while await self._s.scalar(_CODE_TAKEN, {"code": case.code}) is not None:
+            case.code = new_case_code()
         await self._sealer.create_key(case.id)
         await self._s.execute(
             _ADD_CASE,

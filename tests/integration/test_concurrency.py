@@ -148,3 +148,16 @@ async def test_two_workers_never_send_the_same_row(db) -> None:
                 select(outbox.c.payload_enc).where(outbox.c.payload_enc.is_not(None))
             )
         ).first() is None  # a delivered payload is not kept
+
+
+async def test_a_case_code_already_taken_gives_the_new_case_another(db, monkeypatch) -> None:
+    """Case codes are short (24^4 = 331,776): among a few hundred cases two may draw the same
+    one. The second case gets another code instead of failing on the unique code."""
+    monkeypatch.setattr(intake, "new_case_code", lambda: "K-AAAA")
+    clock = Clock()
+    _, first = await told_their_story(db, clock, "code-one")
+    _, second = await told_their_story(db, clock, "code-two")
+    assert first.case_code == "K-AAAA" and second.case_code not in ("K-AAAA", None)
+    async with db.sessions() as session:
+        codes = set((await session.execute(select(cases.c.code))).scalars())
+    assert codes == {"K-AAAA", second.case_code}
