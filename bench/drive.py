@@ -22,10 +22,10 @@ import aiohttp
 
 from bench.conversations import COUNSELLOR_BASE, Updates, script
 from bench.stats import Posted, Sent, buttons_of
+from bot.telegram import SECRET_HEADER
 from tests.e2e.fake_bot_api import FakeBotApi
 
 CODE = re.compile(r"/ambil (K-[A-Z0-9]{4})")
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 
 
 @dataclass

@@ -34,7 +34,7 @@ from storage.inbox import InboxStore
 
 log = logging.getLogger("sapa.telegram")
 WEBHOOK_PATH = "/telegram/{kind}/webhook"
-_WEBHOOK = re.compile(r"/telegram/(client|staff)/webhook")
+_WEBHOOK = re.compile(WEBHOOK_PATH.format(kind="(client|staff)"))
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
 FSM_CACHE_SIZE = 10_000  # conversations whose state is kept in memory (a few MB at most)
 

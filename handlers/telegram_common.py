@@ -11,7 +11,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from storage.inbox import InboxStore
 
@@ -52,7 +52,9 @@ async def _with_db_retry(call: Callable[[], Awaitable[Any]]) -> Any:
         try:
             return await call()
         except (OperationalError, DBAPIError) as exc:
-            log.warning("database unavailable (%s); retrying in %.1f s", type(exc).__name__, delay)
+            # A conflict (two handlers raced to the same row) is retried too, but it is no outage.
+            what = "conflict" if isinstance(exc, IntegrityError) else "unavailable"
+            log.warning("database %s (%s); retrying in %.1f s", what, type(exc).__name__, delay)
             await asyncio.sleep(delay)
     return await call()
 
