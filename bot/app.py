@@ -98,6 +98,16 @@ def background(
     }
     return [
         asyncio.create_task(worker.run_forever(), name="outbox"),
+        # Not a singleton: each worker keeps its own copy of the admin's setup up to date.
+        asyncio.create_task(
+            every(
+                settings.setup_refresh_seconds,
+                lambda: apply_saved(svc),
+                "setup refresh",
+                settings.setup_refresh_seconds,
+            ),
+            name="setup",
+        ),
         asyncio.create_task(every(PURGE_EVERY_SECONDS, jobs["purge"], "purge", 30.0), name="purge"),
         asyncio.create_task(
             every(settings.crisis_repage_check_seconds, jobs["repage"], "crisis re-page", 5.0),

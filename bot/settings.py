@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     retention_days: int = 365
     partners_file: Path = Path("config/partners.yaml")
     consent_version: str = "2025-12-v1"
+    # Service hours, holidays and emergency contacts an admin saves reach every worker (and
+    # every other `sapa serve` on the same database) within this many seconds.
+    setup_refresh_seconds: float = 30.0
 
     # Outbox delivery
     outbox_max_attempts: int = 8

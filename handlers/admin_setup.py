@@ -125,7 +125,7 @@ async def value(request: Request) -> Response:
         clock=who.rt.clock,
     )
     await run(who, call)
-    await apply_saved(who.rt.svc)  # this worker at once; other workers on their next start
+    await apply_saved(who.rt.svc)  # this worker at once; others within setup_refresh_seconds
     return RedirectResponse("/admin/setup?done=1", status_code=303)
 
 

@@ -161,3 +161,33 @@ async def test_the_running_service_takes_the_saved_setup(db, tmp_path) -> None:
             await setup.change_value(uow=db.uow(), admin_id=admin, key=key, raw=raw, clock=Clock())
         await apply_saved(svc)
         assert await retention_days(svc) == 30 and f"{svc.policy.closes:%H:%M}" == "15:00"
+
+
+async def test_a_setup_saved_elsewhere_reaches_a_running_service_by_itself(db, tmp_path) -> None:
+    """Another worker (here: another process's unit of work) saves the setup; this service,
+    already running, takes it within `setup_refresh_seconds` without a restart."""
+    import asyncio
+
+    from bot.app import create_app
+    from bot.settings import Settings
+
+    settings = Settings(
+        _env_file=None,
+        database_url=db.url,
+        key_file=tmp_path / "keys.json",
+        setup_refresh_seconds=0.05,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        svc = app.state.services
+        assert f"{svc.policy.closes:%H:%M}" != "15:00"
+        assert "Posko Purworejo 0275 123" not in svc.policy.emergency_contacts
+        admin = await an_admin(db, Clock())
+        for key, raw in (("closes", "15:00"), ("emergency_contacts", "Posko Purworejo 0275 123")):
+            await setup.change_value(uow=db.uow(), admin_id=admin, key=key, raw=raw, clock=Clock())
+        for _ in range(200):  # up to 10 s; the refresh runs every 0.05 s
+            if "Posko Purworejo 0275 123" in svc.policy.emergency_contacts:
+                break
+            await asyncio.sleep(0.05)
+        assert f"{svc.policy.closes:%H:%M}" == "15:00"
+        assert "Posko Purworejo 0275 123" in svc.policy.emergency_contacts
