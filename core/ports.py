@@ -55,6 +55,10 @@ class ClientRepository(Protocol):
 
     async def update(self, client: Client) -> None: ...
     async def delete(self, client_id: str) -> None: ...
+    async def channels(self, client_ids: Sequence[str]) -> dict[str, str]:
+        """Each client's channel (telegram, whatsapp, web), for the counsellor's queue: it
+        decrypts nothing."""
+        ...
 
 
 class CaseRepository(Protocol):

@@ -12,6 +12,7 @@ from core.model import Direction, Queue, Staff
 from core.policy import WIB
 from core.purposes import READ_PURPOSES, purpose_label_key
 from core.usecases.casework import QueueItem, TranscriptLine
+from core.usecases.common import channel_name
 
 
 def t(key: str, **values: object) -> str:
@@ -101,6 +102,10 @@ def category(item: QueueItem) -> str:
     return t(f"category.{value}") if value != "unknown" else "-"
 
 
+def channel(item: QueueItem) -> str:
+    return h(channel_name(item.channel))
+
+
 def crisis_mark(item: QueueItem) -> str:
     return f'<strong class="crisis-mark">{t("console.crisis")}</strong> ' if item.crisis else ""
 
@@ -109,7 +114,7 @@ def queue_rows(
     items: Sequence[QueueItem], queues: dict[str, str], staff: Staff, csrf: str, now: datetime
 ) -> str:
     if not items:
-        return f'<tr><td colspan="6">{t("console.queue_empty")}</td></tr>'
+        return f'<tr><td colspan="7">{t("console.queue_empty")}</td></tr>'
     return "".join(_row(i, queues, staff, csrf, now) for i in items)
 
 
@@ -126,12 +131,14 @@ def _row(item: QueueItem, queues: dict[str, str], staff: Staff, csrf: str, now: 
         f'<tr class="{"crisis" if item.crisis else "case"}" data-code="{h(item.code)}">'
         f'<td>{crisis_mark(item)}<a href="{h(link)}">{h(item.code)}</a></td>'
         f"<td>{h(queues.get(item.queue_id or '', '-'))}</td><td>{category(item)}</td>"
+        f"<td>{channel(item)}</td>"
         f"<td>{status}</td><td>{waited(item.opened_at, now)}</td><td>{action}</td></tr>"
     )
 
 
 def queue_page(rows: str, *, staff: Staff, csrf: str, flash: str, refresh: float) -> str:
-    heads = ("col_code", "col_queue", "col_category", "col_status", "col_waiting", "col_action")
+    heads = ("col_code", "col_queue", "col_category", "col_channel", "col_status", "col_waiting")
+    heads += ("col_action",)
     header = "".join(f'<th scope="col">{t("console." + key)}</th>' for key in heads)
     return page(
         f"<h1>{t('console.queue_heading')}</h1>"
@@ -152,6 +159,7 @@ def case_summary(code: str, item: QueueItem | None, now: datetime) -> str:
     status = t(f"status.label_{item.status.value}")
     line = (
         f"{t('console.col_status')}: {status} · {t('console.col_category')}: {category(item)}"
+        f" · {t('console.col_channel')}: {channel(item)}"
         f" · {t('console.col_waiting')}: {waited(item.opened_at, now)}"
     )
     return f'{heading}<p class="summary">{crisis_mark(item)}{line}</p>'

@@ -18,6 +18,7 @@ from core.errors import DomainError
 from core.model import Button, Staff
 from core.purposes import READ_PURPOSES
 from core.usecases import casework, staffing
+from core.usecases.common import channel_name
 from handlers.routes import Routes
 
 CHANNEL = "staff"
@@ -183,6 +184,7 @@ async def queue(message: Message, rt: Runtime, staff: Staff, state: FSMContext, 
             mark="🔴 KRISIS " if i.crisis else "",
             code=i.code,
             category=t(f"category.{i.category.value}") if i.category.value != "unknown" else "-",
+            channel=channel_name(i.channel),
             status=t(f"status.label_{i.status.value}"),
             waited=_waited(i.opened_at),
         )

@@ -70,6 +70,12 @@ class SqlClientRepository:
     def _index(self, channel: str, external_id: str) -> str:
         return client_index(self._key, channel, external_id)
 
+    async def channels(self, client_ids: Sequence[str]) -> dict[str, str]:
+        if not client_ids:
+            return {}
+        query = select(clients.c.id, clients.c.channel).where(clients.c.id.in_(list(client_ids)))
+        return {row.id: row.channel for row in await self._s.execute(query)}
+
     def _identity(self, channel: str, external_id: str) -> dict[str, str]:
         """The bound parameters of _CLIENT and _LOCALE."""
         return {"channel": channel, "index": self._index(channel, external_id)}

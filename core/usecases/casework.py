@@ -41,6 +41,7 @@ class QueueItem:
     status: CaseStatus
     opened_at: datetime
     assignee_id: str | None
+    channel: str | None = None  # the client's: telegram, whatsapp or web
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,18 @@ async def list_queue(*, uow: UnitOfWork, staff_id: str) -> Sequence[QueueItem]:
         cases = await uow.cases.list_queue(
             queue_ids=queue_ids, statuses=(CaseStatus.QUEUED, CaseStatus.ASSIGNED)
         )
+        channels = await uow.clients.channels(sorted({c.client_id for c in cases}))
     return [
-        QueueItem(c.code, c.queue_id, c.category, c.crisis, c.status, c.opened_at, c.assignee_id)
+        QueueItem(
+            c.code,
+            c.queue_id,
+            c.category,
+            c.crisis,
+            c.status,
+            c.opened_at,
+            c.assignee_id,
+            channels.get(c.client_id),
+        )
         for c in cases
     ]
 

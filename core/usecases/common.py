@@ -101,6 +101,16 @@ def to_client(client: Client, key: str, *, case: Case | None = None, **values: o
     )
 
 
+def channel_name(channel: str | None, locale: str = "id") -> str:
+    """The client's channel as staff read it (Telegram, WhatsApp, obrolan web); "-" unknown."""
+    if channel is None:
+        return "-"
+    try:
+        return catalogue.text(f"channel.{channel}", locale)
+    except KeyError:
+        return channel
+
+
 def to_staff(
     staff: Staff,
     key: str,

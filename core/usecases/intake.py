@@ -29,6 +29,7 @@ from core.usecases.common import (
     Sender,
     append_message,
     category_buttons,
+    channel_name,
     clean_text,
     require_case,
     require_client,
@@ -302,6 +303,7 @@ async def _enqueue(
                 code=case.code,
                 queue=queue.name,
                 category=label,
+                channel=channel_name(client.channel),
             )
         )
 

@@ -137,6 +137,8 @@ async def test_a_counsellor_handles_a_case_from_queue_to_resolution(console: Con
         queue = await web.get("/staff")
         assert queue.status_code == 200 and code in queue.text
         assert "Saya sulit tidur" not in queue.text  # no content before an audited read
+        # The client's channel (this test's own, unknown to the catalogue, shows as it is).
+        assert '<th scope="col">Saluran</th>' in queue.text and f"<td>{CHANNEL}</td>" in queue.text
 
         claimed = await web.post(f"/staff/cases/{code}/claim", data={"csrf": csrf})
         assert claimed.status_code == 303
@@ -144,6 +146,7 @@ async def test_a_counsellor_handles_a_case_from_queue_to_resolution(console: Con
 
         asked = await web.get(f"/staff/cases/{code}")
         assert "Tujuan membaca" in asked.text and "Saya sulit tidur" not in asked.text
+        assert f"Saluran: {CHANNEL}" in asked.text
         audits = await console.count(audit_events)
         read = await web.get(f"/staff/cases/{code}", params={"purpose": "review"})
         assert "Saya sulit tidur dan cemas terus" in read.text

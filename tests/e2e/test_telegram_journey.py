@@ -67,7 +67,11 @@ async def test_an_asn_and_a_counsellor_talk_through_the_two_bots(service: Servic
     opened = api.sent(CLIENT_TOKEN, chat_id=ASN)[-1]["params"]["text"]
     assert "Psikologi" in opened and "Posisi antrean: 1" in opened
 
-    await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains=f"Kasus baru {code}")
+    news = await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains=f"Kasus baru {code}")
+    assert "lewat Telegram" in news[-1]["params"]["text"]  # the counsellor knows how replies go
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text="/antrian")
+    listed = await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains=f"{code} - ")
+    assert f"{code} - Kesehatan jiwa - Telegram - " in listed[-1]["params"]["text"]
     api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/ambil {code}")
     await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="sekarang Anda tangani")
     await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Konselor Rina (Psikologi)")

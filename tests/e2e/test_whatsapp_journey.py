@@ -103,7 +103,8 @@ async def test_an_asn_on_whatsapp_talks_with_a_counsellor_on_the_staff_bot(
     await demographics_kept(wa)
 
     api = wa.api
-    await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains=f"Kasus baru {code}")
+    news = await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains=f"Kasus baru {code}")
+    assert "lewat WhatsApp" in news[-1]["params"]["text"]
     api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/ambil {code}")
     await wa.graph.wait_for_sent(PHONE, contains="Konselor Rina (Psikologi)")
     api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"Selamat siang. {REPLY}")

@@ -74,10 +74,14 @@ _runs = itertools.count()
 
 
 async def told_their_story(
-    db: Any, clock: Clock, external_id: str, text: str = "Saya sering cemas dan tidak bisa tidur."
+    db: Any,
+    clock: Clock,
+    external_id: str,
+    text: str = "Saya sering cemas dan tidak bisa tidur.",
+    channel: str = "telegram",
 ) -> tuple[Sender, intake.Reception]:
     """An ASN who consented and wrote their first message: a case in intake."""
-    sender = Sender("telegram", external_id)
+    sender = Sender(channel, external_id)
     await intake.give_consent(
         uow=db.uow(),
         sender=sender,

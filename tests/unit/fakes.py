@@ -171,6 +171,10 @@ class FakeClientRepository(ClientRepository):
     async def update(self, client: Client) -> None:
         self.store.clients[client.id] = copy.deepcopy(client)
 
+    async def channels(self, client_ids: Sequence[str]) -> dict[str, str]:
+        found = (self.store.clients.get(i) for i in client_ids)
+        return {c.id: c.channel for c in found if c is not None}
+
     async def delete(self, client_id: str) -> None:
         self.store.clients.pop(client_id, None)
         index = self.store.client_index

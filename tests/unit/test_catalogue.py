@@ -25,6 +25,9 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(template) if name is not None}
 
 
+NAMES = {"channel.telegram", "channel.whatsapp"}  # the same in every language
+
+
 def keys_used_in_core() -> set[str]:
     used = set()
     for path in CORE.rglob("*.py"):
@@ -43,7 +46,8 @@ def test_each_sentence_has_the_same_placeholders_in_both_locales(key: str) -> No
     indonesian = SENTENCES["id"][key]
     english = SENTENCES["en"][key]
     assert placeholders(indonesian) == placeholders(english)
-    assert indonesian.strip() and english.strip() and indonesian != english
+    assert indonesian.strip() and english.strip()
+    assert indonesian != english or key in NAMES, "untranslated"
 
 
 @pytest.mark.parametrize("key", sorted(catalogue.keys("id")))

@@ -413,7 +413,9 @@ async def test_on_duty_counsellors_of_the_queue_hear_of_a_new_case() -> None:
     _, case = await desk.open_case(category="gizi")
 
     [news] = desk.outbox.to(ani.id)
-    assert news.text.startswith(f"Kasus baru {case.code} di antrean Gizi (Gizi dan pola makan)")
+    assert news.text.startswith(
+        f"Kasus baru {case.code} di antrean Gizi (Gizi dan pola makan, lewat Telegram)"
+    )
     assert STORY not in news.text
     assert desk.outbox.to(off.id) == desk.outbox.to(other.id) == []
 
