@@ -41,7 +41,7 @@ class QueueItem:
     status: CaseStatus
     opened_at: datetime
     assignee_id: str | None
-    channel: str | None = None  # the client's: telegram, whatsapp or web
+    channel: str | None  # the client's: telegram, whatsapp or web (None: the client is gone)
 
 
 @dataclass(frozen=True)
