@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     whatsapp_template: str = "sapa_balasan_konselor"
     whatsapp_template_language: str = "id"
 
+    @field_validator("setup_refresh_seconds")
+    @classmethod
+    def _refresh_positive(cls, value: float) -> float:
+        if value <= 0:  # 0 or less would reload the setup in a tight loop
+            raise ValueError("SAPA_SETUP_REFRESH_SECONDS must be more than 0")
+        return value
+
     @field_validator("stats_k")
     @classmethod
     def _k_floor(cls, value: int) -> int:
