@@ -30,9 +30,17 @@ def fail(message: str, code: int = 1) -> None:
 
 
 def settings() -> Settings:
+    from pydantic import ValidationError
+
     try:
         return Settings()
-    except Exception as exc:  # pydantic validation: say which setting is wrong
+    except ValidationError as exc:  # say which setting is wrong, never its value (a token)
+        wrong = "; ".join(
+            f"SAPA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        fail(f"invalid configuration: {wrong}", 2)
+        raise
+    except Exception as exc:  # pydantic-settings' own errors (a malformed value it parses)
         fail(f"invalid configuration: {str(exc).splitlines()[0]}", 2)
         raise
 
