@@ -12,7 +12,7 @@ from core.model import Direction, Queue, Staff
 from core.policy import WIB
 from core.purposes import READ_PURPOSES, purpose_label_key
 from core.usecases.casework import QueueItem, TranscriptLine
-from core.usecases.common import channel_name
+from core.usecases.common import category_name, channel_name
 
 
 def t(key: str, **values: object) -> str:
@@ -98,8 +98,7 @@ def waited(since: datetime, now: datetime) -> str:
 
 
 def category(item: QueueItem) -> str:
-    value = item.category.value
-    return t(f"category.{value}") if value != "unknown" else "-"
+    return h(category_name(item.category))
 
 
 def channel(item: QueueItem) -> str:

@@ -18,7 +18,8 @@ from core.errors import DomainError
 from core.model import Button, Staff
 from core.purposes import READ_PURPOSES
 from core.usecases import casework, staffing
-from core.usecases.common import channel_name
+from core.usecases.casework import QueueItem
+from core.usecases.common import category_name, channel_name
 from handlers.routes import Routes
 
 CHANNEL = "staff"
@@ -57,6 +58,15 @@ async def say(
     await rt.reply(channel=CHANNEL, address=address, text=text, buttons=buttons)
 
 
+async def refuse(rt: Runtime, event: Message | CallbackQuery, error: DomainError) -> None:
+    """Tell the staff member in one sentence why a use case said no."""
+    try:
+        text = catalogue.text(str(error), "id", **error.values)
+    except (KeyError, IndexError):
+        text = str(error)
+    await say(rt, event, text)
+
+
 async def attempt(
     rt: Runtime, event: Message | CallbackQuery, call: Awaitable[Any], done: str | None = None
 ) -> bool:
@@ -64,11 +74,7 @@ async def attempt(
     try:
         await call
     except DomainError as error:
-        try:
-            text = catalogue.text(str(error), "id", **error.values)
-        except (KeyError, IndexError):
-            text = str(error)
-        await say(rt, event, text)
+        await refuse(rt, event, error)
         return False
     if done:
         await say(rt, event, done)
@@ -178,18 +184,7 @@ async def queue(message: Message, rt: Runtime, staff: Staff, state: FSMContext, 
     if not items:
         await say(rt, message, t("staffbot.queue_empty"))
         return
-    lines = [
-        t(
-            "staffbot.queue_line",
-            mark="🔴 KRISIS " if i.crisis else "",
-            code=i.code,
-            category=t(f"category.{i.category.value}") if i.category.value != "unknown" else "-",
-            channel=channel_name(i.channel),
-            status=t(f"status.label_{i.status.value}"),
-            waited=_waited(i.opened_at),
-        )
-        for i in items[:30]
-    ]
+    lines = [_queue_line(i) for i in items[:30]]
     buttons = tuple(
         Button(f"Ambil {i.code}", f"claim:{i.code}")
         for i in items[:10]
@@ -198,16 +193,36 @@ async def queue(message: Message, rt: Runtime, staff: Staff, state: FSMContext, 
     await say(rt, message, "\n".join(lines), buttons)
 
 
+def _queue_line(item: QueueItem) -> str:
+    """One case in /antrian and /kasus: crisis mark, code, topic, channel, status, wait."""
+    return t(
+        "staffbot.queue_line",
+        mark="🔴 KRISIS " if item.crisis else "",
+        code=item.code,
+        category=category_name(item.category),
+        channel=channel_name(item.channel),
+        status=t(f"status.label_{item.status.value}"),
+        waited=_waited(item.opened_at),
+    )
+
+
 async def _claim(
     event: Message | CallbackQuery, rt: Runtime, staff: Staff, state: FSMContext, code: str
 ) -> None:
-    if await attempt(
+    try:
+        claimed = await casework.claim_case(
+            uow=rt.uow(), staff_id=staff.id, case_code=code, clock=rt.clock
+        )
+    except DomainError as error:
+        await refuse(rt, event, error)
+        return
+    await state.update_data(case=claimed.case.code)
+    await say(
         rt,
         event,
-        casework.claim_case(uow=rt.uow(), staff_id=staff.id, case_code=code, clock=rt.clock),
-        t("staffbot.claimed", code=code.upper()),
-    ):
-        await state.update_data(case=code.upper())
+        t("staffbot.claimed", code=claimed.case.code, channel=channel_name(claimed.channel)),
+    )
+    rt.kick()
 
 
 @command("ambil", "claim")
@@ -384,17 +399,5 @@ async def cases(message: Message, rt: Runtime, staff: Staff, state: FSMContext, 
     await say(
         rt,
         message,
-        "\n".join(
-            t(
-                "staffbot.queue_line",
-                mark="🔴 KRISIS " if i.crisis else "",
-                code=i.code,
-                category=t(f"category.{i.category.value}")
-                if i.category.value != "unknown"
-                else "-",
-                status=t(f"status.label_{i.status.value}"),
-                waited=_waited(i.opened_at),
-            )
-            for i in items
-        ),
+        "\n".join(_queue_line(i) for i in items),
     )

@@ -45,6 +45,12 @@ class QueueItem:
 
 
 @dataclass(frozen=True)
+class Claimed:
+    case: Case
+    channel: str | None  # the client's, named to the counsellor (None: the client is gone)
+
+
+@dataclass(frozen=True)
 class TranscriptLine:
     direction: Direction
     author: str
@@ -78,7 +84,7 @@ async def list_queue(*, uow: UnitOfWork, staff_id: str) -> Sequence[QueueItem]:
     ]
 
 
-async def claim_case(*, uow: UnitOfWork, staff_id: str, case_code: str, clock: Clock) -> Case:
+async def claim_case(*, uow: UnitOfWork, staff_id: str, case_code: str, clock: Clock) -> Claimed:
     """Exactly one of several racing counsellors wins; the others get AlreadyClaimed."""
     async with uow:
         staff = await require_staff(uow, staff_id)
@@ -104,7 +110,7 @@ async def claim_case(*, uow: UnitOfWork, staff_id: str, case_code: str, clock: C
                 )
             )
         await uow.commit()
-    return claimed
+    return Claimed(claimed, client.channel if client is not None else None)
 
 
 async def read_transcript(

@@ -21,7 +21,7 @@ from core.model import (
     new_id,
 )
 from core.ports import Clock, UnitOfWork
-from core.triage import CASE_CATEGORIES
+from core.triage import CASE_CATEGORIES, Category
 
 MAX_TEXT_CHARS = 4000
 
@@ -99,6 +99,13 @@ def to_client(client: Client, key: str, *, case: Case | None = None, **values: o
         client_id=client.id,
         channel=client.channel,
     )
+
+
+def category_name(category: Category, locale: str = "id") -> str:
+    """The case's topic as staff read it (Kesehatan jiwa, ...); "-" while it is undecided."""
+    if category is Category.UNKNOWN:
+        return "-"
+    return catalogue.text(f"category.{category.value}", locale)
 
 
 def channel_name(channel: str | None, locale: str = "id") -> str:

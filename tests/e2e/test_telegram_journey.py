@@ -73,8 +73,12 @@ async def test_an_asn_and_a_counsellor_talk_through_the_two_bots(service: Servic
     listed = await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains=f"{code} - ")
     assert f"{code} - Kesehatan jiwa - Telegram - " in listed[-1]["params"]["text"]
     api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/ambil {code}")
-    await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="sekarang Anda tangani")
+    taken = await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="Anda tangani")
+    assert "(klien menulis lewat Telegram)" in taken[-1]["params"]["text"]
     await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Konselor Rina (Psikologi)")
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text="/kasus")
+    mine = await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="sedang ditangani")
+    assert f"{code} - Kesehatan jiwa - Telegram - sedang ditangani" in mine[-1]["params"]["text"]
 
     api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {code} {SECRET}")
     await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="pilih tujuan membaca")

@@ -107,6 +107,8 @@ async def test_an_asn_on_whatsapp_talks_with_a_counsellor_on_the_staff_bot(
     assert "lewat WhatsApp" in news[-1]["params"]["text"]
     api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/ambil {code}")
     await wa.graph.wait_for_sent(PHONE, contains="Konselor Rina (Psikologi)")
+    taken = await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="Anda tangani")
+    assert "(klien menulis lewat WhatsApp)" in taken[-1]["params"]["text"]
     api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"Selamat siang. {REPLY}")
     got = await wa.graph.wait_for_sent(PHONE, contains=REPLY)
     assert got[-1]["body"]["text"]["body"].startswith("Konselor Rina (Psikologi):\n")

@@ -7,6 +7,7 @@ import pytest
 from core import catalogue
 from core.errors import AlreadyClaimed, InvalidInput, NotAllowed, NotFound
 from core.model import CaseStatus, Direction, Queue, Role, Staff, new_id
+from core.triage import Category
 from core.usecases.casework import (
     add_note,
     claim_case,
@@ -16,6 +17,7 @@ from core.usecases.casework import (
     resolve_case,
     transfer_case,
 )
+from core.usecases.common import category_name, channel_name
 from tests.unit.fakes import AuditUnavailable, Desk, FakeCaseRepository, add_staff
 
 STORY = "Suami saya dan saya terus bertengkar soal utang."
@@ -129,14 +131,39 @@ async def test_a_claim_assigns_the_case_and_introduces_the_counsellor() -> None:
     dewi = counsellor(desk)
     sender, case = await desk.open_case()
 
-    await claim(desk, dewi, case.code.lower())
+    won = await claim_case(
+        uow=desk.uow, staff_id=dewi.id, case_code=case.code.lower(), clock=desk.clock
+    )
 
     claimed = desk.case(case.code)
     assert (claimed.status, claimed.assignee_id) == (CaseStatus.ASSIGNED, dewi.id)
+    assert (won.case.code, won.channel) == (case.code, "telegram")  # named to the counsellor
     told = desk.outbox.to(desk.client_of(sender).id)[-1]
     assert told.text == (
         f"Konselor Dewi (Psikologi) sekarang menemani Bapak/Ibu untuk kasus {case.code}."
     )
+
+
+async def test_a_claim_of_an_erased_client_has_no_channel_to_name() -> None:
+    desk = Desk()
+    dewi = counsellor(desk)
+    sender, case = await desk.open_case()
+    gone = desk.client_of(sender).id
+    del desk.uow.store.clients[gone]
+
+    won = await claim_case(uow=desk.uow, staff_id=dewi.id, case_code=case.code, clock=desk.clock)
+
+    assert won.channel is None and channel_name(won.channel) == "-"
+    assert desk.case(case.code).assignee_id == dewi.id
+    assert not [n for n in desk.outbox.to(gone) if "sekarang menemani" in n.text]
+
+
+def test_staff_read_the_topic_and_channel_in_their_language() -> None:
+    assert category_name(Category.KESEHATAN_JIWA) == "Kesehatan jiwa"
+    assert category_name(Category.GIZI, "en") == "Nutrition and eating"
+    assert category_name(Category.UNKNOWN) == "-"  # the ASN has not chosen yet
+    assert channel_name("web") == "obrolan web" and channel_name("web", "en") == "web chat"
+    assert channel_name("sms") == "sms"  # a channel added later shows as it is
 
 
 async def test_only_the_first_of_two_claims_wins() -> None:

@@ -84,3 +84,31 @@ def test_no_key_is_written_twice(locale: str) -> None:
     pairs = json.loads(raw, object_pairs_hook=lambda items: items)
     names = [name for name, _ in pairs]
     assert len(names) == len(set(names))
+
+
+def calls_with_a_key() -> list[tuple[str, str, set[str]]]:
+    """(where, key, keyword names) for each call that names a sentence and all its values."""
+    found = []
+    root = CORE.parent
+    for folder in ("core", "handlers", "bot"):
+        for path in (root / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call) or any(k.arg is None for k in node.keywords):
+                    continue  # a **values spread is checked where it is built
+                for arg in node.args:
+                    if isinstance(arg, ast.Constant) and arg.value in SENTENCES["id"]:
+                        where = f"{path.relative_to(root)}:{node.lineno}"
+                        found.append((where, str(arg.value), {k.arg for k in node.keywords}))
+    return found
+
+
+def test_every_sentence_is_given_all_its_placeholders_where_it_is_used() -> None:
+    """A missing value is a KeyError at run time: the staff member would get no answer."""
+    calls = calls_with_a_key()
+    assert len(calls) > 100, "the scan should see the handlers' and use cases' calls"
+    missing = [
+        f"{where} {key}: {sorted(placeholders(SENTENCES['id'][key]) - given)}"
+        for where, key, given in calls
+        if placeholders(SENTENCES["id"][key]) - given
+    ]
+    assert not missing
