@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.outbox_worker import OutboxWorker
@@ -85,19 +84,3 @@ class Runtime:
             Button(catalogue.text("client.button_agree", lang), f"consent:yes:{lang}"),
             Button(catalogue.text("client.button_refuse", lang), f"consent:no:{lang}"),
         )
-
-    async def statistics_text(self, months: int = 12) -> str:
-        """The suppressed statistics of the last months, as the CLI prints them."""
-        from bot.cli_admin import months_between
-        from core.stats import build_report
-        from core.stats_format import render
-        from storage.stats_source import load_case_facts
-
-        today = self.svc.clock.now()
-        wanted = months_between(None, None, today=today)[-months:]
-        start = datetime.strptime(wanted[0], "%Y-%m").replace(tzinfo=UTC)
-        facts = await load_case_facts(self.svc.sessions, start=start, end=today)
-        from bot.setup_overrides import stats_k
-
-        k = await stats_k(self.svc)  # the admin's k (/admin/setup), else SAPA_STATS_K
-        return render(build_report(facts, k=k, months=wanted), fmt="table", k=k)

@@ -44,13 +44,11 @@ async def viewer(request: Request) -> Viewer | None:
     return Viewer(rt, staff, found.csrf_token, token)
 
 
-async def scope_of(who: Viewer) -> tuple[str | None, tuple[str, ...] | None]:
+async def scope_of(rt: Runtime, staff: Staff) -> tuple[str | None, tuple[str, ...] | None]:
     """(partner code, partner ids) a supervisor is limited to; (None, None) for an admin."""
-    if who.staff.role is Role.ADMIN:
+    if staff.role is Role.ADMIN:
         return None, None
-    queues = [
-        q for q in await staffing.list_queues(uow=who.rt.uow()) if q.id in who.staff.queue_ids
-    ]
+    queues = [q for q in await staffing.list_queues(uow=rt.uow()) if q.id in staff.queue_ids]
     partner_ids = tuple(sorted({q.partner_id for q in queues}))
     codes = sorted({q.code for q in queues})
     return (",".join(codes) or "-"), partner_ids
@@ -58,12 +56,18 @@ async def scope_of(who: Viewer) -> tuple[str | None, tuple[str, ...] | None]:
 
 async def load_dashboard(who: Viewer, period: Period) -> Dashboard:
     """The suppressed statistics of one fixed period, limited to what the viewer may see."""
-    rt = who.rt
+    return await dashboard_for(who.rt, who.staff, period)
+
+
+async def dashboard_for(rt: Runtime, staff: Staff, period: Period) -> Dashboard:
+    """The same for any page or bot: an admin sees every partner, a supervisor their own.
+
+    The caller has checked the role: a counsellor sees no statistics."""
     settings = rt.svc.settings
     now: datetime = rt.clock.now()
     months = months_of(period, now.date())
     first, after = span_of(months)
-    scope, partner_ids = await scope_of(who)
+    scope, partner_ids = await scope_of(rt, staff)
     facts = await load_case_facts(
         rt.svc.sessions,
         start=datetime(first.year, first.month, 1, tzinfo=UTC),

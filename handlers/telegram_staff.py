@@ -14,12 +14,15 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.runtime import Runtime
 from core import catalogue
+from core.dashboard import Period, to_document
+from core.dashboard_text import chat_text
 from core.errors import DomainError
-from core.model import Button, Staff
+from core.model import Button, Role, Staff
 from core.purposes import READ_PURPOSES
 from core.usecases import casework, staffing
 from core.usecases.casework import QueueItem
 from core.usecases.common import category_name, channel_name
+from handlers.admin_access import dashboard_for
 from handlers.routes import Routes
 
 CHANNEL = "staff"
@@ -265,12 +268,12 @@ async def read(message: Message, rt: Runtime, staff: Staff, state: FSMContext, a
     rendered = [t("staffbot.transcript_header", code=code.upper())] + [
         f"[{line.at:%d/%m %H:%M}] {line.author}: {line.body}" for line in lines
     ]
-    chunk = ""
+    chunk = ""  # a few lines per message; a longer line goes whole, the sender splits it
     for line in rendered:
-        if len(chunk) + len(line) > CHUNK:
+        if chunk and len(chunk) + len(line) > CHUNK:
             await say(rt, message, chunk)
             chunk = ""
-        chunk += line[:CHUNK] + "\n"
+        chunk += line + "\n"
     await say(rt, message, chunk)
 
 
@@ -380,10 +383,12 @@ async def off_duty(
 async def statistics(
     message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str
 ) -> None:
-    if staff.role.value not in ("admin", "supervisor"):
+    if staff.role not in (Role.ADMIN, Role.SUPERVISOR):
         await say(rt, message, t("error.not_allowed"))
         return
-    await say(rt, message, await rt.statistics_text())
+    # What the web dashboard shows this staff member: a supervisor, their own partner only.
+    board = await dashboard_for(rt, staff, Period.LAST_12_MONTHS)
+    await say(rt, message, chat_text(to_document(board)))
 
 
 @command("kasus", "cases")

@@ -212,8 +212,9 @@ async def transfer_case(
         if staff.role is Role.COUNSELLOR and case.assignee_id != staff.id:
             raise NotAllowed("error.not_allowed")
         target = await uow.partners.queue_by_code(queue_code)
-        if target is None:
-            raise NotFound("error.not_found")
+        if target is None:  # say which queues there are: the counsellor typed the code
+            codes = ", ".join(sorted(q.code for q in await uow.partners.queues()))
+            raise NotFound("error.unknown_queue", queue=queue_code, choices=codes)
         case.move_to(CaseStatus.QUEUED)
         case.queue_id, case.assignee_id = target.id, None
         await uow.cases.update(case)

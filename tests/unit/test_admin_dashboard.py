@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import catalogue
 from core.dashboard import (
     Dashboard,
     Period,
@@ -28,6 +29,7 @@ from core.dashboard import (
     to_csv,
     to_document,
 )
+from core.dashboard_text import chat_text
 from core.model import Role, Staff
 from core.stats import AGE_BANDS, CATEGORIES, EMPLOYMENT, GENDERS, CaseFact
 from handlers import admin_html as view
@@ -101,6 +103,16 @@ def bad_json(doc: dict[str, Any], k: int) -> list[str]:
     return [str(v) for v in values if _small(v, k)]
 
 
+def bad_chat(text: str, k: int) -> list[str]:
+    """Small counts in the staff bot's /statistik message (the response times end the counts)."""
+    counts = text.split(catalogue.text("console.stats_times"))[0].splitlines()
+    values = [line.rsplit(": ", 1)[1] for line in counts if line.startswith("- ")]
+    per_month = next(line for line in counts if line.startswith("Per bulan: "))
+    values += [part.rsplit(" ", 1)[1] for part in per_month.split(": ", 1)[1].split(" · ")]
+    assert len(values) > 20
+    return [v for v in values if _small(v, k)]
+
+
 def everything(board: Dashboard) -> tuple[str, str, str, dict[str, Any]]:
     doc = to_document(board)
     Summary.model_validate(doc)  # what /api/stats/summary sends, through its schema
@@ -138,6 +150,7 @@ def test_no_page_export_or_json_ever_shows_a_small_count(
     page, printed, exported, doc = everything(board)
     assert bad_counts(page, k) == [] and bad_counts(printed, k) == []
     assert bad_csv(exported, k) == [] and bad_json(doc, k) == []
+    assert bad_chat(chat_text(doc), k) == []
     # A hidden bar segment is a fixed placeholder, never sized by what it hides.
     assert {float(x) for x in SUPPRESSED_RECT.findall(page)} <= {float(PLACEHOLDER)}
 
@@ -155,8 +168,26 @@ def test_the_checks_catch_a_small_count_that_slips_through() -> None:
     leaked = page.replace('data-count="7">7<', 'data-count="2">2<', 1)
     assert bad_counts(leaked, 5) == ['"2"'.strip('"')]
     assert bad_csv(exported.replace("gizi,7", "gizi,2", 1), 5) == ["# cases_by_queue: 2"]
+    assert bad_chat(chat_text(doc), 5) == []
     doc["gender"]["counts"]["perempuan"] = 3
     assert bad_json(doc, 5) == ["3"]
+    assert bad_chat(chat_text(doc), 5) == ["3"]
+
+
+def test_the_staff_bot_message_names_topics_answers_and_queues_in_indonesian() -> None:
+    doc = to_document(small_board())
+    said = chat_text(doc)
+    assert said.startswith(
+        "Statistik layanan Sapa ASN\nBulan ini · 2026-03 – 2026-03 · Semua mitra"
+    )
+    assert "- Gizi dan pola makan: 7" in said  # the topic, by its name
+    assert "Kasus terbuka saat ini per antrean\n- gizi: 7" in said  # the queue, by its code
+    assert "- Perempuan: 7" in said and "- Tidak diisi: 0" in said
+    assert "- Sampai tanggapan pertama: 5 menit · 5 menit (Target layanan 4,0 jam)" in said
+    assert "not_given" not in said and "perempuan" not in said
+    english = chat_text(doc, "en")
+    assert "- Nutrition and eating: 7" in english and "- Female: 7" in english
+    assert "(Target 4.0 h)" in english
 
 
 @pytest.mark.parametrize("label", ["<script>alert(1)</script>", 'x" onload="y'])

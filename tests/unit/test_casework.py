@@ -443,8 +443,11 @@ async def test_a_transfer_needs_a_reason_and_a_known_queue() -> None:
     await claim(desk, dewi, case.code)
     with pytest.raises(InvalidInput):
         await transfer(desk, dewi, case.code, "hukum", None)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as unknown:
         await transfer(desk, dewi, case.code, "astrologi", "Salah antrean.")
+    told = catalogue.text(str(unknown.value), "id", **unknown.value.values)
+    assert told.startswith("Antrean astrologi tidak ditemukan. Antrean yang ada: ")
+    assert "hukum" in told and "psikologi" in told  # the codes the counsellor can type
     assert desk.case(case.code).status is CaseStatus.ASSIGNED
 
 

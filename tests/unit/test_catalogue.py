@@ -17,7 +17,7 @@ SENTENCES = {
     for locale in catalogue.LOCALES
 }
 KEY = re.compile(
-    r"^(category|intake|case|crisis|staff|staffbot|client|status|input|error|wait|service|web|console)\.[a-z_]*[a-z]$"
+    r"^(category|intake|case|crisis|staff|staffbot|client|status|input|error|wait|service|web|console|stats)\.[a-z_]*[a-z]$"
 )
 
 
