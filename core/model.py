@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from core import catalogue
 from core.errors import IllegalTransition
 from core.triage import Category
 
@@ -64,7 +65,9 @@ def check_transition(previous: CaseStatus, current: CaseStatus) -> None:
             return
         case (_, CaseStatus.DELETED) if previous is not CaseStatus.DELETED:
             return
-    raise IllegalTransition(f"A case cannot move from {previous} to {current}.")
+    # Said to staff (a transfer of a resolved case, say): where the case is, in their words.
+    status = catalogue.text(f"status.label_{previous.value}")
+    raise IllegalTransition("error.illegal_transition", status=status, to=current.value)
 
 
 class Role(StrEnum):

@@ -8,11 +8,11 @@ from html import escape
 from urllib.parse import quote
 
 from core import catalogue
-from core.model import Direction, Queue, Staff
-from core.policy import WIB
+from core.model import Queue, Staff
 from core.purposes import READ_PURPOSES, purpose_label_key
 from core.usecases.casework import QueueItem, TranscriptLine
 from core.usecases.common import category_name, channel_name
+from core.usecases.common import waited as wait_text
 
 
 def t(key: str, **values: object) -> str:
@@ -91,10 +91,7 @@ def error_page(message: str, *, staff: Staff | None = None, csrf: str = "") -> s
 
 
 def waited(since: datetime, now: datetime) -> str:
-    minutes = max(0, int((now - since).total_seconds() // 60))
-    if minutes >= 60:
-        return t("console.hours", hours=minutes // 60, minutes=minutes % 60)
-    return t("console.minutes", minutes=minutes)
+    return h(wait_text(since, now))
 
 
 def category(item: QueueItem) -> str:
@@ -200,16 +197,9 @@ def transcript(code: str, purpose: str, lines: Iterable[TranscriptLine]) -> str:
 
 
 def _line(line: TranscriptLine) -> str:
-    author = {
-        Direction.CLIENT: t("console.author_client"),
-        Direction.SYSTEM: t("console.author_system"),
-    }.get(line.direction, h(line.author))
-    if line.direction is Direction.NOTE:
-        author += f" ({t('console.note_mark')})"
-    stamp = line.at.astimezone(WIB).strftime("%d/%m %H:%M WIB")
     return (
-        f'<li class="msg {h(line.direction.value)}"><span class="meta">{h(stamp)} · {author}'
-        f'</span><div class="body">{h(line.body)}</div></li>'
+        f'<li class="msg {h(line.direction.value)}"><span class="meta">{h(line.when())} · '
+        f'{h(line.who())}</span><div class="body">{h(line.body)}</div></li>'
     )
 
 

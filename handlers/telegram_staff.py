@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware, F
@@ -21,7 +21,7 @@ from core.model import Button, Role, Staff
 from core.purposes import READ_PURPOSES
 from core.usecases import casework, staffing
 from core.usecases.casework import QueueItem
-from core.usecases.common import category_name, channel_name
+from core.usecases.common import category_name, channel_name, waited
 from handlers.admin_access import dashboard_for
 from handlers.routes import Routes
 
@@ -108,7 +108,13 @@ async def register(message: Message, command: CommandObject, rt: Runtime) -> Non
         await say(rt, message, catalogue.text(str(error), "id", **error.values))
         return
     await say(
-        rt, message, t("staffbot.registered", name=member.display_name, role=member.role.value)
+        rt,
+        message,
+        t(
+            "staffbot.registered",
+            name=member.display_name,
+            role=t(f"console.role_{member.role.value}"),
+        ),
     )
 
 
@@ -147,13 +153,30 @@ async def dispatch_command(message: Message, rt: Runtime, staff: Staff, state: F
 CASE_CODE = re.compile(r"\bK-[A-Z0-9]{4}\b")
 
 
+def quoted_case(quoted: str) -> str | None:
+    """The case a staff bot message is about: the one code on its first line.
+
+    Every message about one case names it there (a relayed message, a notice, each part of
+    a transcript); lists open with a line naming none. Later lines may hold an ASN's own
+    words, which could spell any code."""
+    codes = set(CASE_CODE.findall(quoted.split("\n", 1)[0]))
+    return codes.pop() if len(codes) == 1 else None
+
+
 async def free_text(
     message: Message, rt: Runtime, staff: Staff, state: FSMContext, text: str
 ) -> None:
-    """A reply to a relayed message goes to that case; otherwise to the case claimed last."""
-    quoted = message.reply_to_message.text if message.reply_to_message else None
-    found = CASE_CODE.search(quoted or "")
-    current = found.group(0) if found else (await state.get_data()).get("case")
+    """A reply to a message about one case goes to that case; otherwise to the case claimed
+    last. A reply to anything else (a list, a message naming no case) is not guessed at: the
+    wrong guess would send one ASN's counsellor's words to another ASN."""
+    if message.reply_to_message is not None:
+        quoted = message.reply_to_message.text or message.reply_to_message.caption or ""
+        current = quoted_case(quoted)
+        if current is None:
+            await say(rt, message, t("staffbot.which_case"))
+            return
+    else:
+        current = (await state.get_data()).get("case")
     if not current:
         await say(rt, message, t("staffbot.no_current"))
         return
@@ -172,11 +195,6 @@ async def help_(message: Message, rt: Runtime, staff: Staff, state: FSMContext, 
     await say(rt, message, t("staffbot.help"))
 
 
-def _waited(since: datetime) -> str:
-    minutes = int((datetime.now(UTC) - since).total_seconds() // 60)
-    return f"{minutes // 60} j {minutes % 60} m" if minutes >= 60 else f"{minutes} m"
-
-
 @command("antrian", "queue")
 async def queue(message: Message, rt: Runtime, staff: Staff, state: FSMContext, args: str) -> None:
     try:
@@ -187,16 +205,16 @@ async def queue(message: Message, rt: Runtime, staff: Staff, state: FSMContext, 
     if not items:
         await say(rt, message, t("staffbot.queue_empty"))
         return
-    lines = [_queue_line(i) for i in items[:30]]
+    lines = [t("staffbot.queue_header")] + [_queue_line(i, rt.clock.now()) for i in items[:30]]
     buttons = tuple(
-        Button(f"Ambil {i.code}", f"claim:{i.code}")
+        Button(t("staff.button_claim", code=i.code), f"claim:{i.code}")
         for i in items[:10]
         if i.status.value == "queued"
     )
     await say(rt, message, "\n".join(lines), buttons)
 
 
-def _queue_line(item: QueueItem) -> str:
+def _queue_line(item: QueueItem, now: datetime) -> str:
     """One case in /antrian and /kasus: crisis mark, code, topic, channel, status, wait."""
     return t(
         "staffbot.queue_line",
@@ -205,7 +223,7 @@ def _queue_line(item: QueueItem) -> str:
         category=category_name(item.category),
         channel=channel_name(item.channel),
         status=t(f"status.label_{item.status.value}"),
-        waited=_waited(item.opened_at),
+        waited=waited(item.opened_at, now),
     )
 
 
@@ -265,14 +283,13 @@ async def read(message: Message, rt: Runtime, staff: Staff, state: FSMContext, a
         if str(error) == "error.bad_purpose":
             await say(rt, message, choices)
         return
-    rendered = [t("staffbot.transcript_header", code=code.upper())] + [
-        f"[{line.at:%d/%m %H:%M}] {line.author}: {line.body}" for line in lines
-    ]
-    chunk = ""  # a few lines per message; a longer line goes whole, the sender splits it
-    for line in rendered:
-        if chunk and len(chunk) + len(line) > CHUNK:
+    # Each part opens with the case's code, so a reply to any part goes to this case.
+    header = t("staffbot.transcript_header", code=code.upper()) + "\n"
+    chunk = header  # a few lines per message; a longer line goes whole, the sender splits it
+    for line in (f"[{line.when()}] {line.who()}: {line.body}" for line in lines):
+        if chunk != header and len(chunk) + len(line) > CHUNK:
             await say(rt, message, chunk)
-            chunk = ""
+            chunk = header
         chunk += line + "\n"
     await say(rt, message, chunk)
 
@@ -401,8 +418,6 @@ async def cases(message: Message, rt: Runtime, staff: Staff, state: FSMContext, 
     if not items:
         await say(rt, message, t("staffbot.my_cases_empty"))
         return
-    await say(
-        rt,
-        message,
-        "\n".join(_queue_line(i) for i in items),
-    )
+    now = rt.clock.now()
+    lines = [t("staffbot.my_cases_header")] + [_queue_line(i, now) for i in items]
+    await say(rt, message, "\n".join(lines))

@@ -253,10 +253,15 @@ class SqlStaffRepository:
         return found[0] if found else None
 
     async def bind_telegram(self, member: Staff, *, telegram_id: str) -> None:
+        """The account is bound to this member only: a disabled member who held it lets go."""
+        index = self._index(telegram_id)
         await self._s.execute(
             update(staff)
-            .where(staff.c.id == member.id)
-            .values(telegram_index=self._index(telegram_id))
+            .where(staff.c.telegram_index == index, staff.c.id != member.id)
+            .values(telegram_index=None)
+        )
+        await self._s.execute(
+            update(staff).where(staff.c.id == member.id).values(telegram_index=index)
         )
 
     async def update(self, member: Staff) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from core import catalogue
 from core.errors import AlreadyClaimed, NotAllowed, NotFound
 from core.model import (
     AuditEvent,
@@ -15,6 +16,7 @@ from core.model import (
     Role,
     Staff,
 )
+from core.policy import WIB
 from core.ports import Clock, UnitOfWork
 from core.purposes import read_purpose
 from core.triage import Category
@@ -56,6 +58,23 @@ class TranscriptLine:
     author: str
     body: str
     at: datetime
+
+    def who(self, locale: str = "id") -> str:
+        """The author as staff read it: the client, the system, or the counsellor by name; an
+        internal note is marked, so that it is never taken for a reply the client saw."""
+        named = {
+            Direction.CLIENT: "console.author_client",
+            Direction.SYSTEM: "console.author_system",
+        }
+        key = named.get(self.direction)
+        author = catalogue.text(key, locale) if key else self.author
+        if self.direction is Direction.NOTE:
+            author += f" ({catalogue.text('console.note_mark', locale)})"
+        return author
+
+    def when(self) -> str:
+        """Day, month and time in Purworejo's time zone (WIB), as the counsellor lives it."""
+        return self.at.astimezone(WIB).strftime("%d/%m %H:%M WIB")
 
 
 async def list_queue(*, uow: UnitOfWork, staff_id: str) -> Sequence[QueueItem]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 from core import catalogue
 from core.errors import ConsentRequired, InvalidInput, NotAllowed, NotFound
@@ -106,6 +107,14 @@ def category_name(category: Category, locale: str = "id") -> str:
     if category is Category.UNKNOWN:
         return "-"
     return catalogue.text(f"category.{category.value}", locale)
+
+
+def waited(since: datetime, now: datetime, locale: str = "id") -> str:
+    """How long a case has waited, as staff read it: "12 menit", "2 jam 5 menit"."""
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes >= 60:
+        return catalogue.text("console.hours", locale, hours=minutes // 60, minutes=minutes % 60)
+    return catalogue.text("console.minutes", locale, minutes=minutes)
 
 
 def channel_name(channel: str | None, locale: str = "id") -> str:

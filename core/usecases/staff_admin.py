@@ -14,7 +14,7 @@ from core.errors import InvalidInput, NotAllowed, NotFound
 from core.model import AuditEvent, Role, Staff
 from core.ports import Clock, UnitOfWork
 from core.usecases import staffing
-from core.usecases.common import require_staff
+from core.usecases.common import require_staff, visible_queue_ids
 
 MAX_NAME_CHARS = 60
 
@@ -117,8 +117,13 @@ async def assign_queues(
         unknown = [c for c in queue_codes if c not in by_code]
         if unknown:
             raise NotFound("error.not_found")
+        before = await visible_queue_ids(uow, member)
         member.queue_ids = tuple(by_code[c] for c in queue_codes)
         await uow.staff.update(member)
+        # Cases in work in a queue the member no longer sees go back to it: they could
+        # neither read nor list them, yet the ASN's words would still be relayed to them.
+        lost = before - await visible_queue_ids(uow, member)
+        await staffing.requeue_cases_in(uow, member, lost)
         await _audit(
             uow, admin, "member.queues", f"{member.display_name}: {_codes(queue_codes)}", clock
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -68,11 +68,17 @@ async def redeem_invite(
     display_name: str,
     clock: Clock,
 ) -> Staff:
-    """Bind a Telegram account to a new staff member; an invite works once, within 72 h."""
+    """Bind a Telegram account to a new staff member; an invite works once, within 72 h.
+
+    An account of an active member keeps its one membership (the invite stays unused); an
+    account whose member was disabled may join again, and the new member takes it over."""
     async with uow:
         invite = await uow.invites.find(code.strip().upper())
         if invite is None or invite.used_at is not None or invite.expires_at <= clock.now():
             raise InviteInvalid("error.invite_invalid")
+        bound = await uow.staff.find_by_telegram(telegram_id)
+        if bound is not None and bound.active:
+            raise InviteInvalid("error.already_registered", name=bound.display_name)
         if not await uow.invites.use(invite.id, at=clock.now()):
             raise InviteInvalid("error.invite_invalid")
         staff = Staff(
@@ -111,8 +117,15 @@ async def revoke_in(uow: UnitOfWork, *, staff_id: str) -> Staff:
 
 async def _requeue_cases_of(uow: UnitOfWork, staff: Staff) -> None:
     """A revoked member's cases in work go back to their queue for someone else to claim."""
-    queue_ids = sorted(await visible_queue_ids(uow, staff))
-    for case in await uow.cases.list_queue(queue_ids=queue_ids, statuses=(CaseStatus.ASSIGNED,)):
+    await requeue_cases_in(uow, staff, await visible_queue_ids(uow, staff))
+
+
+async def requeue_cases_in(uow: UnitOfWork, staff: Staff, queue_ids: Iterable[str]) -> None:
+    """The member's cases in work in these queues go back to them, unclaimed."""
+    wanted = sorted(queue_ids)
+    if not wanted:
+        return
+    for case in await uow.cases.list_queue(queue_ids=wanted, statuses=(CaseStatus.ASSIGNED,)):
         if case.assignee_id == staff.id:
             case.move_to(CaseStatus.QUEUED)
             case.assignee_id = None

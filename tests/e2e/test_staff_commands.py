@@ -16,6 +16,7 @@ from tests.e2e.test_telegram_journey import (
 NOTE = "KANARI-CATATAN-5120 klien tampak lelah"
 REPLY = "KANARI-BALASAN-3381"
 SUPERVISOR, ADMIN = 800300499, 800300498
+OTHER = 700100299  # a second ASN
 
 
 def texts(service: Service, user_id: int) -> list[str]:
@@ -123,3 +124,60 @@ async def test_a_long_message_reaches_the_counsellor_whole_in_the_transcript(
     await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains=end, count=len(relayed) + 1)
     transcript = "\n".join(texts(service, COUNSELLOR)).split("pembacaan ini dicatat")[-1]
     assert long in transcript.replace("\n", " ")  # every word, in order, none cut off
+
+
+def replying_to(quoted: str) -> dict[str, object]:
+    """A Telegram reply ("reply_to_message") to one of the staff bot's messages."""
+    bot = {"id": 5000, "is_bot": True, "first_name": "Sapa Staf"}
+    chat = {"id": COUNSELLOR, "type": "private"}
+    message = {"message_id": 1, "date": 1, "chat": chat, "from": bot, "text": quoted}
+    return {"reply_to_message": message}
+
+
+async def test_a_reply_goes_to_the_case_its_message_names_and_never_to_a_guess(
+    service: Service,
+) -> None:
+    api = service.api
+    await register_counsellor(service)
+    await consent(service)
+    first = await open_case(service)
+    await consent(service, user_id=OTHER)
+    second = await open_case(service, user_id=OTHER, text="Saya butuh teman bicara")
+    await ask(service, f"/ambil {first}", "sekarang Anda tangani")
+    await ask(service, f"/ambil {second}", "sekarang Anda tangani")  # the current case now
+
+    api.push_message(CLIENT_TOKEN, user_id=ASN, text="Apakah Ibu masih di sana?")
+    relayed = await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="masih di sana")
+    quoted = relayed[-1]["params"]["text"]
+    assert quoted.startswith(f"Pesan baru pada kasus {first}")
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=REPLY, extra=replying_to(quoted))
+    await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains=REPLY)
+    await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains=f"klien kasus {first}")
+
+    listing = await ask(service, "/kasus", "Kasus yang sedang Anda tangani:")
+    assert first in listing and second in listing
+    wrong = "KANARI-SALAH-ALAMAT-2207"
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=wrong, extra=replying_to(listing))
+    await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="tidak menyebut satu kasus")
+
+    await ask(service, f"/catatan {first} {NOTE}", "Catatan internal disimpan")
+    api.push_message(CLIENT_TOKEN, user_id=ASN, text="kata " * 790 + "akhir")  # a second part
+    await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, contains="kata akhir")
+    before = len(texts(service, COUNSELLOR))
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=f"/transkrip {first} respond")
+    await api.wait_for_sent(STAFF_TOKEN, chat_id=COUNSELLOR, count=before + 2)
+    parts = texts(service, COUNSELLOR)[before:]
+    header = f"Percakapan kasus {first} (pembacaan ini dicatat):"
+    assert len(parts) == 2 and all(p.startswith(header + "\n") for p in parts)
+    assert " WIB] Klien: Apakah Ibu masih di sana?" in parts[0]
+    assert f" WIB] Rina (catatan internal): {NOTE}" in parts[0]  # never taken for a reply
+    later = "KANARI-BAGIAN-DUA-6154"
+    api.push_message(STAFF_TOKEN, user_id=COUNSELLOR, text=later, extra=replying_to(parts[1]))
+    await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains=later)
+    await api.wait_for_sent(
+        STAFF_TOKEN, chat_id=COUNSELLOR, contains=f"klien kasus {first}", count=2
+    )
+
+    for canary in (wrong, later, REPLY):
+        assert not [c for c in api.sent(CLIENT_TOKEN, chat_id=OTHER) if canary in str(c)]
+    assert not [c for c in api.sent(CLIENT_TOKEN, chat_id=ASN) if wrong in str(c)]

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import InvalidInput, NotAllowed
-from core.model import Role
-from core.usecases import client_rights, oversight, setup, staff_admin
+from core.model import CaseStatus, Role
+from core.policy import ServicePolicy
+from core.usecases import casework, client_rights, intake, oversight, setup, staff_admin
 from storage import ops
 from storage.audit import verify_chain
 from storage.purge import purge
@@ -19,7 +20,13 @@ from storage.setup_store import read_setting, write_setting
 from storage.staff_auth import StaffAuth
 from storage.tables import admin_settings, queues
 from tests.integration.conftest import PARTNERS
-from tests.integration.journey import CANARIES, Clock, add_supervisor, whole_conversation
+from tests.integration.journey import (
+    CANARIES,
+    Clock,
+    add_supervisor,
+    told_their_story,
+    whole_conversation,
+)
 
 
 async def an_admin(db, clock: Clock) -> str:
@@ -191,3 +198,36 @@ async def test_a_setup_saved_elsewhere_reaches_a_running_service_by_itself(db, t
             await asyncio.sleep(0.05)
         assert f"{svc.policy.closes:%H:%M}" == "15:00"
         assert "Posko Purworejo 0275 123" in svc.policy.emergency_contacts
+
+
+async def test_moving_a_counsellor_to_other_queues_hands_back_their_cases_there(db) -> None:
+    """They could no longer list or read those cases; the ASN's words must not reach them."""
+    clock = Clock()
+    admin = await an_admin(db, clock)
+    sender, received = await told_their_story(db, clock, "70420")
+    await intake.confirm_category(
+        uow=db.uow(), sender=sender, category="kesehatan_jiwa", clock=clock, policy=ServicePolicy()
+    )
+    code = received.case_code
+    member = await staff_admin.create_member(
+        uow=db.uow(),
+        admin_id=admin,
+        display_name="Rina",
+        role=Role.COUNSELLOR,
+        queue_codes=["psikologi", "gizi"],
+        clock=clock,
+    )
+    await casework.claim_case(uow=db.uow(), staff_id=member.id, case_code=code, clock=clock)
+
+    await staff_admin.assign_queues(  # gizi stays: only psikologi's cases go back
+        uow=db.uow(), admin_id=admin, staff_id=member.id, queue_codes=["gizi"], clock=clock
+    )
+
+    async with db.uow() as uow:
+        case = await uow.cases.get_by_code(code)
+    assert case is not None and (case.status, case.assignee_id) == (CaseStatus.QUEUED, None)
+    assert await casework.my_cases(uow=db.uow(), staff_id=member.id) == []
+    with pytest.raises(NotAllowed):
+        await casework.reply_to_client(
+            uow=db.uow(), staff_id=member.id, case_code=code, text="Halo", clock=clock
+        )

@@ -161,3 +161,20 @@ async def test_a_case_code_already_taken_gives_the_new_case_another(db, monkeypa
     async with db.sessions() as session:
         codes = set((await session.execute(select(cases.c.code))).scalars())
     assert codes == {"K-AAAA", second.case_code}
+
+
+async def test_a_disabled_member_rejoins_on_the_same_telegram_account(db) -> None:
+    """The account's blind index is unique: the new member takes it from the disabled one.
+
+    Before, the second redemption hit the unique constraint and the staff bot never answered."""
+    clock = Clock()
+    (old,) = await _counsellors(db, clock, 1)
+    await staffing.revoke_staff(uow=db.uow(), staff_id=old)
+
+    (new,) = await _counsellors(db, clock, 1)
+
+    found = await staffing.staff_by_telegram(uow=db.uow(), telegram_id="90000")
+    assert found is not None and found.id == new != old
+    async with db.uow() as uow:
+        members = {m.id: m for m in await uow.staff.all()}
+    assert not members[old].active and members[new].active

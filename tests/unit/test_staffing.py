@@ -63,6 +63,33 @@ async def test_an_invite_works_once() -> None:
     assert [s.display_name for s in desk.uow.store.staff.values()] == ["Dewi"]
 
 
+async def test_an_active_member_keeps_one_membership_and_the_invite_stays_free() -> None:
+    desk = Desk()
+    dewi = await redeem(desk, (await invite(desk, "psikologi")).code)
+    second = await invite(desk, "gizi", role=Role.SUPERVISOR)
+
+    with pytest.raises(InviteInvalid) as refused:
+        await redeem(desk, second.code, name="Dewi lagi")
+
+    told = catalogue.text(str(refused.value), "id", **refused.value.values)
+    assert told.startswith("Akun Telegram ini sudah terdaftar sebagai petugas atas nama Dewi.")
+    assert [s.id for s in desk.uow.store.staff.values()] == [dewi.id]
+    eko = await redeem(desk, second.code, telegram_id="tg-staff-2", name="Eko")  # still valid
+    assert eko.role is Role.SUPERVISOR
+
+
+async def test_a_disabled_member_may_join_again_with_a_new_invite() -> None:
+    desk = Desk()
+    old = await redeem(desk, (await invite(desk, "psikologi")).code)
+    await revoke_staff(uow=desk.uow, staff_id=old.id)
+
+    again = await redeem(desk, (await invite(desk, "gizi")).code, name="Dewi")
+
+    found = await desk.uow.staff.find_by_telegram("tg-staff-1")
+    assert found is not None and (found.id, found.active) == (again.id, True)
+    assert again.queue_ids == (desk.world.queue("gizi").id,)
+
+
 async def test_an_invite_expires_after_72_hours() -> None:
     desk = Desk()
     early, late = await invite(desk, "psikologi"), await invite(desk, "psikologi")
