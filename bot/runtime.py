@@ -48,12 +48,15 @@ class Runtime:
         text: str,
         buttons: Sequence[Button] = (),
         document: tuple[str, bytes] | None = None,
+        urgent: bool = False,
     ) -> None:
-        """A reply through the outbox (rate limits, retries), sealed, its key shredded once sent."""
+        """A reply through the outbox (rate limits, retries), sealed, its key shredded once sent.
+
+        An urgent one (the emergency contacts) goes before anything else waiting for the chat."""
         payload: dict[str, Any] = {
             "text": text,
             "buttons": [[b.label, b.data] for b in buttons],
-            "urgent": False,
+            "urgent": urgent,
         }
         if document is not None:
             name, content = document
@@ -63,7 +66,9 @@ class Runtime:
                 "content_b64": base64.b64encode(content).decode("ascii"),
                 "caption": text,
             }
-        await self.outbox.enqueue_direct(channel=channel, address=address, payload=payload)
+        await self.outbox.enqueue_direct(
+            channel=channel, address=address, payload=payload, urgent=urgent
+        )
         self.kick()
 
     async def privacy_notice(self, lang: str, *, key: str = "client.privacy") -> str:

@@ -209,7 +209,7 @@ def case_actions(code: str, purpose: str, queues: Sequence[Queue], mine: bool, c
     reply = form(
         f"{link}/reply",
         csrf,
-        f'<label>{t("console.reply_label")}<textarea name="text" required maxlength="4000" '
+        f'<label>{t("console.reply_label")}<textarea name="text" required maxlength="4096" '
         f'rows="4"></textarea></label>{button(t("console.reply_button"))}',
         extra=keep,
         css="stack",
@@ -217,7 +217,7 @@ def case_actions(code: str, purpose: str, queues: Sequence[Queue], mine: bool, c
     note = form(
         f"{link}/note",
         csrf,
-        f'<label>{t("console.note_label")}<textarea name="text" required maxlength="4000" '
+        f'<label>{t("console.note_label")}<textarea name="text" required maxlength="4096" '
         f'rows="2"></textarea></label>{button(t("console.note_button"))}',
         extra=keep,
         css="stack",

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.runtime import Runtime
 from core import catalogue
-from core.errors import ConsentRequired, DomainError
+from core.errors import ConsentRequired, DomainError, InvalidInput
 from core.model import Button, Demographics
 from core.usecases import client_rights, intake
 from core.usecases.common import Sender
@@ -191,8 +191,19 @@ async def receive(rt: Runtime, message: Message, text: str | None) -> None:
             policy=rt.policy,
         )
     except DomainError as error:
+        if isinstance(error, ConsentRequired | InvalidInput):  # the message was not kept
+            await safety_if_unkept(rt, message, text)
         await explain(rt, message, error)
     rt.kick()
+
+
+async def safety_if_unkept(rt: Runtime, message: Message, text: str | None) -> None:
+    """Crisis words in a message not kept (no consent yet, too long, a caption): the emergency
+    contacts first, whatever else is said."""
+    lang = await locale(rt, message)
+    safety = intake.unkept_safety(text, screener=rt.screener, policy=rt.policy, locale=lang)
+    if safety is not None:
+        await rt.reply(channel=CHANNEL, address=chat_of(message), text=safety, urgent=True)
 
 
 async def slow_down(event: object, data: dict[str, object]) -> None:

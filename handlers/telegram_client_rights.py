@@ -16,7 +16,15 @@ from core.errors import ConsentRequired, DomainError
 from core.model import Button
 from core.usecases import client_rights
 from handlers.routes import Routes
-from handlers.telegram_client import CHANNEL, ask_consent, explain, locale, say, sender_of
+from handlers.telegram_client import (
+    CHANNEL,
+    ask_consent,
+    explain,
+    locale,
+    safety_if_unkept,
+    say,
+    sender_of,
+)
 
 router = Routes("asn-rights")
 
@@ -126,5 +134,8 @@ async def unknown_command(message: Message, rt: Runtime) -> None:
 
 @router.message()
 async def not_text(message: Message, rt: Runtime) -> None:
-    """Photos, voice notes, stickers, files, locations: a kind word, and nothing is stored."""
+    """Photos, voice notes, stickers, files, locations: a kind word, and nothing is stored.
+
+    A caption is still screened: a photo captioned with crisis words gets the contacts."""
+    await safety_if_unkept(rt, message, message.caption)
     await say(rt, message, catalogue.text("client.text_only", await locale(rt, message)))

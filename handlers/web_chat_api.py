@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 
 from bot.runtime import Runtime
 from core import catalogue
+from core.errors import InvalidInput
 from core.model import Button, Demographics, new_id
 from core.triage import CASE_CATEGORIES
 from core.usecases import client_rights, intake
@@ -88,8 +89,15 @@ async def consent(request: Request, s: Session) -> Any:
 async def message(request: Request, s: Session) -> Any:
     data = await read_json(request)
     client = s.consented()
-    text = data.get("text")
-    body = clean_text(text if isinstance(text, str) else None)
+    text = data.get("text") if isinstance(data.get("text"), str) else None
+    try:
+        body = clean_text(text)
+    except InvalidInput:  # not kept; crisis words in it still bring the contacts, at once
+        rt = s.rt
+        safety = intake.unkept_safety(text, screener=rt.screener, policy=rt.policy, locale=s.lang)
+        if safety is not None:
+            await say(s, safety)
+        raise
     msg_id = data.get("client_msg_id")
     if msg_id is not None:
         if not isinstance(msg_id, str) or not MESSAGE_ID.match(msg_id):

@@ -13,7 +13,7 @@ from dataclasses import asdict
 
 from bot.runtime import Runtime
 from core import catalogue
-from core.errors import ConsentRequired, DomainError
+from core.errors import ConsentRequired, DomainError, InvalidInput
 from core.model import Button
 from core.usecases import client_rights, intake
 from core.usecases.common import Sender
@@ -55,7 +55,8 @@ async def locale(rt: Runtime, event: Inbound) -> str:
 async def handle(rt: Runtime, event: Inbound) -> None:
     """One inbound message: parse, one use case, reply through the outbox."""
     try:
-        if event.kind == OTHER:
+        if event.kind == OTHER:  # a caption is still screened for crisis words
+            await safety_if_unkept(rt, event)
             await say(rt, event, catalogue.text("whatsapp.text_only", await locale(rt, event)))
         elif event.kind == CHOICE:
             await chosen(rt, event, event.choice or "")
@@ -64,9 +65,20 @@ async def handle(rt: Runtime, event: Inbound) -> None:
         else:
             await concern(rt, event)
     except DomainError as error:
+        if isinstance(error, ConsentRequired | InvalidInput):  # the message was not kept
+            await safety_if_unkept(rt, event)
         await explain(rt, event, error)
     finally:
         rt.kick()
+
+
+async def safety_if_unkept(rt: Runtime, event: Inbound) -> None:
+    """Crisis words in a message not kept (no consent yet, too long, a caption): the emergency
+    contacts first, whatever else is said."""
+    lang = await locale(rt, event)
+    safety = intake.unkept_safety(event.text, screener=rt.screener, policy=rt.policy, locale=lang)
+    if safety is not None:
+        await rt.reply(channel=CHANNEL, address=event.address, text=safety, urgent=True)
 
 
 async def ask_consent(rt: Runtime, event: Inbound, lang: str) -> None:

@@ -106,7 +106,9 @@ def _content(message: dict[str, Any]) -> tuple[str, str | None, str | None]:
             return CHOICE, None, _str(picked.get("id"))
     if kind == "button" and isinstance(message.get("button"), dict):  # a template's quick reply
         return CHOICE, None, _str(message["button"].get("payload"))
-    return OTHER, None, None
+    media = message.get(str(kind))  # an image, video or document may carry a caption
+    caption = _str(media.get("caption")) if isinstance(media, dict) else None
+    return OTHER, caption, None  # not kept; the caption is only screened for crisis words
 
 
 def _status(status: dict[str, Any]) -> Status | None:

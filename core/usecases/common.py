@@ -24,7 +24,7 @@ from core.model import (
 from core.ports import Clock, UnitOfWork
 from core.triage import CASE_CATEGORIES, Category
 
-MAX_TEXT_CHARS = 4000
+MAX_TEXT_CHARS = 4096  # Telegram's and WhatsApp's own limit: a full-size message is kept
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,21 @@ async def receive_client_message(
         return await _take_in(uow, client, case, result, body, result.crisis, clock, policy)
 
 
+SCREEN_LIMIT = 20_000  # characters of an unkept message screened (web chat bodies are capped)
+
+
+def unkept_safety(
+    text: str | None, *, screener: CrisisScreener, policy: ServicePolicy, locale: str
+) -> str | None:
+    """The safety message for crisis words in a message that is not kept: before consent,
+    too long, or the caption of a photo. Nothing is stored and no one can be paged (there is
+    no case), but the emergency contacts are never withheld; None when there are no such words.
+    """
+    if not text or screener.screen(text[:SCREEN_LIMIT]) is None:
+        return None
+    return catalogue.text("crisis.safety_unkept", locale, contacts=policy.contacts_text())
+
+
 async def _take_in(
     uow: UnitOfWork,
     client: Client,
@@ -114,14 +129,20 @@ async def _take_in(
         case = _new_case(client, result, clock)
         await uow.cases.add(case)
     await append_message(uow, case, Direction.CLIENT, None, body, clock)
-    escalated = case.mark_crisis() if crisis_now else False
-    if escalated:
-        await _escalate(uow, client, case, policy, clock)
+    first_crisis = case.mark_crisis() if crisis_now else False
+    # Not only the first time: an ASN still waiting alone, or back weeks after the case was
+    # resolved, who says it again is in danger again. In a conversation with a counsellor,
+    # the counsellor is told at once instead of the ASN getting the same automatic message.
+    alone = case.assignee_id is None or case.status is CaseStatus.RESOLVED
+    if first_crisis or (crisis_now and alone):
+        await _escalate(uow, client, case, policy)
     if new_case:
         await uow.outbox.add(_triage_prompt(client, case, result))
-    elif not escalated or case.assignee_id is not None:
-        # In crisis the assigned counsellor must still see what the client wrote.
-        await _relay(uow, client, case, body)
+    elif not crisis_now or case.assignee_id is not None:
+        # In crisis the assigned counsellor must still see what the client wrote, at once.
+        await _relay(uow, client, case, body, urgent=crisis_now)
+    if first_crisis or (crisis_now and alone):
+        await page_crisis(uow, case, clock)  # the team: on duty in the queue and supervisors
     await uow.cases.update(case)
     await uow.commit()
     return Reception(case.code, case.status, new_case, case.crisis, result)
@@ -157,10 +178,8 @@ def _triage_prompt(client: Client, case: Case, result: Triage | None) -> Notice:
     return notice
 
 
-async def _escalate(
-    uow: UnitOfWork, client: Client, case: Case, policy: ServicePolicy, clock: Clock
-) -> None:
-    """Safety message first, then jump the queue and page on-duty counsellors and supervisors."""
+async def _escalate(uow: UnitOfWork, client: Client, case: Case, policy: ServicePolicy) -> None:
+    """Safety message first, then jump the queue (the caller pages the team)."""
     safety = to_client(client, "crisis.safety", case=case, contacts=policy.contacts_text())
     safety.urgent = True
     await uow.outbox.add(safety)
@@ -172,7 +191,6 @@ async def _escalate(
         queues = await uow.partners.queues()
         case.queue_id = route(queues, case.category).id
         case.move_to(CaseStatus.QUEUED)
-    await page_crisis(uow, case, clock)
 
 
 async def page_crisis(uow: UnitOfWork, case: Case, clock: Clock) -> None:
@@ -198,7 +216,9 @@ async def page_crisis(uow: UnitOfWork, case: Case, clock: Clock) -> None:
         )
 
 
-async def _relay(uow: UnitOfWork, client: Client, case: Case, body: str) -> None:
+async def _relay(
+    uow: UnitOfWork, client: Client, case: Case, body: str, *, urgent: bool = False
+) -> None:
     """Forward to the counsellor (as a new message, never a Telegram forward) or keep it."""
     if case.status is CaseStatus.RESOLVED:
         case.move_to(CaseStatus.ASSIGNED)
@@ -207,8 +227,9 @@ async def _relay(uow: UnitOfWork, client: Client, case: Case, body: str) -> None
         await uow.outbox.add(
             to_staff(
                 staff,
-                "staff.client_message",
+                "staff.client_crisis" if urgent else "staff.client_message",
                 case=case,
+                urgent=urgent,
                 code=case.code,
                 pseudonym=client.pseudonym,
                 text=body,

@@ -346,3 +346,36 @@ async def test_a_429_storm_delivers_everything_and_never_early(service: Service)
     first_refusal = refused[0]["at"]
     assert all(c["at"] >= first_refusal + 1.0 for c in delivered if c["at"] > first_refusal)
     assert await invite(service)  # the service still works afterwards
+
+
+DANGER = "saya sudah tidak kuat, pengen bunuh diri aja"
+
+
+async def test_crisis_words_in_a_message_not_kept_still_bring_the_emergency_contacts(
+    service: Service,
+) -> None:
+    """Before consent, in a photo's caption, in a message too long: nothing is stored, but the
+    safety message comes first, then what the ASN needs to do next."""
+    api = service.api
+    api.push_message(CLIENT_TOKEN, user_id=ASN, text=DANGER)  # a first message, no consent yet
+    await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Pemberitahuan privasi")
+    first, notice = [c["params"]["text"] for c in api.sent(CLIENT_TOKEN, chat_id=ASN)]
+    assert first.startswith("Bapak/Ibu, keselamatan Bapak/Ibu") and "119" in first
+    assert "belum kami simpan" in first and "Pemberitahuan privasi" in notice
+    async with service.rt.uow() as uow:
+        assert await uow.clients.find(channel="telegram", external_id=str(ASN)) is None
+
+    await consent(service)
+    photo = NOT_TEXT["photo"]
+    api.push_message(CLIENT_TOKEN, user_id=ASN, extra={**photo, "caption": DANGER})
+    await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="hanya dapat menerima pesan teks")
+    said = [c["params"]["text"] for c in api.sent(CLIENT_TOKEN, chat_id=ASN)]
+    assert "119" in said[-2] and said[-2].startswith("Bapak/Ibu, keselamatan")
+
+    api.push_message(CLIENT_TOKEN, user_id=ASN, text="cerita " * 700 + DANGER)  # over 4,096
+    await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="terlalu panjang")
+    said = [c["params"]["text"] for c in api.sent(CLIENT_TOKEN, chat_id=ASN)]
+    assert "119" in said[-2] and "terlalu panjang" in said[-1]
+
+    api.push_message(CLIENT_TOKEN, user_id=ASN, text="x" * 4096)  # a full-size message is kept
+    await api.wait_for_sent(CLIENT_TOKEN, chat_id=ASN, contains="Sepertinya ini tentang")

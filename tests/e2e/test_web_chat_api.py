@@ -136,8 +136,14 @@ async def test_empty_huge_and_oversized_input_get_a_kind_answer(web: Web) -> Non
     code = await web.consented()
     empty = await web.post(code, "message", text="   \n ")
     assert empty.status_code == 400 and "kosong" in empty.json()["message"]
-    huge = await web.post(code, "message", text="a" * 4001)
-    assert huge.status_code == 400 and "4000" in huge.json()["message"]
+    huge = await web.post(code, "message", text="a" * 4097)
+    assert huge.status_code == 400 and "4096" in huge.json()["message"]
+    assert not [m for m in await web.messages(code) if "119" in m["text"]]
+    danger = "cerita " * 700 + "saya sudah tidak kuat, pengen bunuh diri aja"
+    refused = await web.post(code, "message", text=danger)  # too long, not kept, yet in danger
+    assert refused.status_code == 400 and "terlalu panjang" in refused.json()["message"]
+    [safety] = [m for m in await web.messages(code) if "119" in m["text"]]
+    assert safety["text"].startswith("Bapak/Ibu, keselamatan") and not safety["mine"]
     body = json.dumps({"text": "a" * 40_000})
     oversized = await web.http.post(
         "/api/chat/message",

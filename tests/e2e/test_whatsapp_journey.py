@@ -16,13 +16,14 @@ from sqlalchemy import select
 from storage.stats_source import load_case_facts
 from storage.tables import cases, clients, outbox, whatsapp_pending, whatsapp_window
 from tests.e2e.conftest import STAFF_TOKEN
-from tests.e2e.fake_graph_api import choices
+from tests.e2e.fake_graph_api import choices, text_of
 from tests.e2e.test_telegram_journey import COUNSELLOR, register_counsellor
 from tests.e2e.whatsapp_conftest import WA, wa_fixture, wa_url  # noqa: F401
 from tests.e2e.whatsapp_outbox import all_sent, kept_payloads
 from tests.e2e.whatsapp_payloads import (
     button_reply,
     envelope,
+    image,
     list_reply,
     status_value,
     text,
@@ -204,3 +205,25 @@ async def test_crisis_during_the_questions_gets_the_safety_message_and_no_questi
     said = [json.dumps(c["body"], ensure_ascii=False) for c in wa.graph.sent(PHONE)]
     after = said[next(i for i, b in enumerate(said) if "opsional (boleh dilewati)" in b) + 1 :]
     assert after and "Keselamatan" in after[0] and not any("sudah kami simpan" in b for b in after)
+
+
+async def test_crisis_words_before_consent_or_in_a_caption_bring_the_contacts(wa: WA) -> None:
+    """Nothing is stored before consent, and a photo is not kept: the contacts still come."""
+    danger = "saya sudah tidak kuat, pengen bunuh diri aja"
+    await wa.write(PHONE, text(danger), name=NAME)
+    await wa.graph.wait_for_sent(PHONE, kind="interactive")  # the consent buttons
+    said = [text_of(c["body"]) for c in wa.graph.sent(PHONE)]
+    assert said[0].startswith("Bapak/Ibu, keselamatan Bapak/Ibu") and "119" in said[0]
+    assert "Pemberitahuan privasi" in " ".join(said[1:])
+    async with wa.rt.svc.sessions() as session:
+        assert (await session.execute(select(clients.c.id))).all() == []
+
+    await consent(wa)
+    before = len(wa.graph.sent(PHONE))
+    photo = image()
+    photo["image"]["caption"] = danger
+    await wa.write(PHONE, photo, name=NAME)
+    await wa.graph.wait_for_sent(PHONE, contains="119", count=2)
+    await wa.graph.wait_for_sent(PHONE, count=before + 2)
+    later = [text_of(c["body"]) for c in wa.graph.sent(PHONE)[before:]]
+    assert later[0].startswith("Bapak/Ibu, keselamatan") and "119" in later[0]

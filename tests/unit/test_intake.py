@@ -231,15 +231,66 @@ async def test_the_assigned_counsellor_sees_the_dangerous_message() -> None:
     assert any(DANGER in n.text for n in to_dewi)
 
 
-async def test_a_crisis_is_flagged_once() -> None:
+def safety_and_pages(desk: Desk, before: int) -> tuple[int, set[str]]:
+    news = desk.outbox.notices[before:]
+    safety = [n for n in news if n.recipient.kind == "client" and n.text.startswith(SAFETY[:40])]
+    pages = {n.recipient.id for n in news if "KRISIS: kasus" in n.text}
+    return len(safety), pages
+
+
+async def test_crisis_words_again_while_waiting_alone_bring_the_safety_message_again() -> None:
     desk = Desk()
-    staff_everywhere(desk)
+    ids = staff_everywhere(desk)
     sender, _ = await desk.open_case()
     await desk.say(sender, DANGER)
     before = len(desk.outbox.notices)
+
+    await desk.say(sender, DANGER)  # still queued: nobody is with the ASN yet
+
+    assert safety_and_pages(desk, before) == (1, {ids[n] for n in ("ani", "budi", "sari", "tono")})
+
+
+async def test_crisis_words_in_a_conversation_reach_the_counsellor_urgently_not_the_asn() -> None:
+    desk = Desk()
+    staff_everywhere(desk)
+    sender, case = await desk.open_case()
     await desk.say(sender, DANGER)
-    safety = [n for n in desk.outbox.notices[before:] if n.text.startswith("Bapak/Ibu, terima")]
-    assert safety == []
+    dewi = add_staff(desk.uow, "Dewi", queues=[desk.world.queue("psikologi")], on_duty=False)
+    stored = desk.case(case.code)
+    stored.status, stored.assignee_id = CaseStatus.ASSIGNED, dewi.id
+    before = len(desk.outbox.notices)
+
+    await desk.say(sender, DANGER)
+
+    assert safety_and_pages(desk, before) == (0, set())
+    [told] = desk.outbox.notices[before:]
+    assert told.recipient.id == dewi.id and told.urgent
+    assert (
+        told.text.startswith(f"KRISIS: pesan baru pada kasus {case.code}") and DANGER in told.text
+    )
+
+
+async def test_crisis_words_weeks_after_the_case_was_resolved_escalate_it_again() -> None:
+    """The case was flagged before; the ASN never closed it and comes back in danger."""
+    desk = Desk()
+    ids = staff_everywhere(desk)
+    sender, case = await desk.open_case()
+    await desk.say(sender, DANGER)
+    dewi = add_staff(desk.uow, "Dewi", queues=[desk.world.queue("psikologi")], on_duty=False)
+    stored = desk.case(case.code)
+    stored.status, stored.assignee_id = CaseStatus.RESOLVED, dewi.id
+    desk.clock.advance(days=21)
+    before = len(desk.outbox.notices)
+
+    await desk.say(sender, "Saya mau bunuh diri malam ini.")
+
+    everyone = {ids[n] for n in ("ani", "budi", "sari", "tono")} | {dewi.id}
+    assert safety_and_pages(desk, before) == (1, everyone - {dewi.id})
+    assert desk.outbox.notices[before].recipient.kind == "client"  # the safety message first
+    assert any(
+        n.urgent and n.text.startswith("KRISIS: pesan baru") for n in desk.outbox.to(dewi.id)
+    )
+    assert desk.case(case.code).status is CaseStatus.ASSIGNED
 
 
 # --- later messages ----------------------------------------------------------------------
