@@ -83,7 +83,8 @@ async def safety_if_unkept(rt: Runtime, event: Inbound) -> None:
 
 async def ask_consent(rt: Runtime, event: Inbound, lang: str) -> None:
     """Before consent nothing is stored: the language rides along in the buttons."""
-    await say(rt, event, await rt.privacy_notice(lang), rt.consent_buttons(lang))
+    notice = await rt.privacy_notice(lang, key="whatsapp.privacy")  # the number IS kept, sealed
+    await say(rt, event, notice, rt.consent_buttons(lang))
 
 
 async def explain(rt: Runtime, event: Inbound, error: DomainError) -> None:

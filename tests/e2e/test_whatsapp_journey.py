@@ -41,6 +41,8 @@ ASIDE = "KANARI-WA-SELA-8484 maaf saya bingung"
 async def consent(wa: WA, phone: str = PHONE, **who: str) -> None:
     await wa.write(phone, text("halo"), name=NAME, **who)
     notice = await wa.graph.wait_for_sent(phone, contains="Pemberitahuan privasi")
+    told = text_of(notice[-1]["body"])  # what WhatsApp keeps, not Telegram's notice
+    assert "Nomor WhatsApp Bapak/Ibu disimpan terenkripsi" in told and "Telegram" not in told
     asked = await wa.graph.wait_for_sent(phone, kind="interactive")
     assert notice and choices(asked[-1]["body"]) == ["consent:yes:id", "consent:no:id"]
     assert asked[-1]["body"]["interactive"]["type"] == "button"
