@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -99,17 +100,17 @@ async def message(request: Request, s: Session) -> Any:
             await say(s, safety)
         raise
     msg_id = data.get("client_msg_id")
+    inbox, seen = InboxStore(s.rt.svc.sessions), None
     if msg_id is not None:
         if not isinstance(msg_id, str) or not MESSAGE_ID.match(msg_id):
             raise ApiError(400, "bad_request", "web.bad_request")
-        inbox = InboxStore(s.rt.svc.sessions)
-        if not await inbox.record(
-            channel=CHANNEL, external_id=f"{s.key[:40]}:{msg_id}", at=datetime.now(UTC)
-        ):
+        seen = {"channel": CHANNEL, "external_id": f"{s.key[:40]}:{msg_id}"}
+        if not await inbox.begin(**seen, at=datetime.now(UTC)):
             return {"ok": True, "duplicate": True}
-    # The ASN's own words go to the mailbox first, so every device shows the conversation in order.
-    await mailbox(s.rt).deliver(client.reply_address, payload(body, mine=True, id=msg_id))
     try:
+        # The ASN's own words go to the mailbox first: every device shows the conversation
+        # in order.
+        await mailbox(s.rt).deliver(client.reply_address, payload(body, mine=True, id=msg_id))
         await intake.receive_client_message(
             uow=s.rt.uow(),
             sender=s.sender,
@@ -119,8 +120,16 @@ async def message(request: Request, s: Session) -> Any:
             clock=s.rt.clock,
             policy=s.rt.policy,
         )
+    except Exception:
+        # Not kept: the page's retry with the same id is handled, not taken for a duplicate.
+        if seen is not None:
+            with contextlib.suppress(Exception):
+                await inbox.abandon(**seen)
+        raise
     finally:
         s.rt.kick()
+    if seen is not None:
+        await inbox.finish(**seen, at=datetime.now(UTC))
     return {"ok": True}
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
+from core.usecases import intake
 from core.usecases.casework import claim_case, reply_to_client
 from handlers.web_chat_guard import TokenBucket, normalise_code
 from storage.tables import clients, inbox, web_mailbox
@@ -228,3 +231,27 @@ async def test_the_mailbox_holds_only_ciphertext_bound_to_its_mailbox(web: Web) 
     assert await mailbox.read(other) == []  # moved rows do not open under another mailbox
     assert await mailbox.prune(before=datetime.now(UTC) + timedelta(seconds=1)) == len(rows)
     assert await web.count(web_mailbox) == 0
+
+
+async def test_a_message_that_failed_is_handled_when_the_page_sends_it_again(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure after the id was recorded (a database hiccup) must not make the retry a
+    "duplicate": the message would show as sent and never be kept, screened or relayed."""
+    code = await web.consented()
+    real = intake.receive_client_message
+
+    async def fails_once(**kw: Any) -> Any:
+        monkeypatch.setattr(intake, "receive_client_message", real)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(intake, "receive_client_message", fails_once)
+    with pytest.raises(RuntimeError):
+        await web.post(code, "message", text=SECRET, client_msg_id="flaky-1")
+    again = await web.post(code, "message", text=SECRET, client_msg_id="flaky-1")
+    assert again.json() == {"ok": True}  # handled now, not refused as a replay
+    await web.wait_for(code, "Sepertinya ini tentang")
+    held = (await web.get(code, "export")).json()
+    assert [m["text"] for m in held["cases"][0]["messages"]] == [SECRET]
+    third = await web.post(code, "message", text=SECRET, client_msg_id="flaky-1")
+    assert third.json()["duplicate"] is True  # once kept, a replay is one
