@@ -33,7 +33,11 @@ class ServicePolicy:
             "service.hours", locale, opens=f"{self.opens:%H.%M}", closes=f"{self.closes:%H.%M}"
         )
 
-    def contacts_text(self) -> str:
+    def contacts_text(self, locale: str = catalogue.DEFAULT_LOCALE) -> str:
+        """The emergency contacts as a list. The defaults are said in the ASN's language; a
+        list the admin wrote (/admin/setup) is given as written."""
+        if self.emergency_contacts == DEFAULT_EMERGENCY_CONTACTS:
+            return catalogue.text("crisis.default_contacts", locale)
         return "\n".join(f"- {line}" for line in self.emergency_contacts)
 
     def is_open(self, at: datetime) -> bool:

@@ -110,7 +110,8 @@ def unkept_safety(
     """
     if not text or screener.screen(text[:SCREEN_LIMIT]) is None:
         return None
-    return catalogue.text("crisis.safety_unkept", locale, contacts=policy.contacts_text())
+    contacts = policy.contacts_text(locale)
+    return catalogue.text("crisis.safety_unkept", locale, contacts=contacts)
 
 
 async def _take_in(
@@ -180,7 +181,8 @@ def _triage_prompt(client: Client, case: Case, result: Triage | None) -> Notice:
 
 async def _escalate(uow: UnitOfWork, client: Client, case: Case, policy: ServicePolicy) -> None:
     """Safety message first, then jump the queue (the caller pages the team)."""
-    safety = to_client(client, "crisis.safety", case=case, contacts=policy.contacts_text())
+    contacts = policy.contacts_text(client.locale)
+    safety = to_client(client, "crisis.safety", case=case, contacts=contacts)
     safety.urgent = True
     await uow.outbox.add(safety)
     case.priority = CRISIS_PRIORITY

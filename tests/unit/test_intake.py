@@ -575,3 +575,14 @@ async def test_answers_after_a_crisis_opened_the_case_are_acknowledged() -> None
     after = desk.outbox.notices[before:]
     saved = catalogue.text("case.answers_saved", "id", code=reception.case_code)
     assert [(n.recipient.id, n.text) for n in after] == [(desk.client_of(sender).id, saved)]
+
+
+async def test_an_english_speaking_asn_gets_the_safety_message_and_contacts_in_english() -> None:
+    desk = Desk()
+    sender = await desk.consent("tg-7", locale="en")
+    await desk.say(sender, DANGER)
+    safety = desk.outbox.notices[0]
+    assert safety.urgent and safety.text.startswith(
+        catalogue.text("crisis.safety", "en", contacts="")[:30]
+    )
+    assert "112 (emergency)" in safety.text and "darurat" not in safety.text

@@ -152,6 +152,17 @@ def test_the_default_contacts_name_every_line_of_help() -> None:
     for needle in ("119 ext 8", "112", "129", "08111-129-129", "Tjitrowardoyo", "Tjokronegoro"):
         assert needle in text
     assert text.count("\n") == len(DEFAULT_EMERGENCY_CONTACTS) - 1
+    assert text == "\n".join(f"- {line}" for line in DEFAULT_EMERGENCY_CONTACTS)
+
+
+def test_the_default_contacts_are_said_in_the_asns_language() -> None:
+    english = POLICY.contacts_text("en")
+    for needle in ("119 ext 8", "112 (emergency)", "08111-129-129", "Emergency room"):
+        assert needle in english
+    assert "darurat" not in english and "layanan" not in english
+    assert english.count("\n") == len(DEFAULT_EMERGENCY_CONTACTS) - 1
+    edited = ServicePolicy(emergency_contacts=("Puskesmas Purworejo 0275-321",))
+    assert edited.contacts_text("en") == "- Puskesmas Purworejo 0275-321"  # as the admin wrote
 
 
 async def test_contacts_an_admin_edited_reach_the_asn_in_crisis() -> None:
