@@ -41,6 +41,8 @@ async def consent(service: Service, user_id: int = ASN) -> None:
     )
     markup = str(notice[-1]["params"].get("reply_markup"))
     assert "consent:yes:id" in markup and "consent:no:id" in markup
+    told = notice[-1]["params"]["text"]  # what is kept, said truly: the chat id, sealed
+    assert "Nomor akun Telegram disimpan terenkripsi" in told and "WhatsApp" not in told
     api.push_callback(CLIENT_TOKEN, user_id=user_id, data="consent:yes:id")
     await api.wait_for_sent(CLIENT_TOKEN, chat_id=user_id, contains="Silakan ceritakan")
 
