@@ -200,9 +200,8 @@ async def receive(rt: Runtime, message: Message, text: str | None) -> None:
 async def safety_if_unkept(rt: Runtime, message: Message, text: str | None) -> None:
     """Crisis words in a message not kept (no consent yet, too long, a caption): the emergency
     contacts first, whatever else is said."""
-    lang = await locale(rt, message)
-    safety = intake.unkept_safety(text, screener=rt.screener, policy=rt.policy, locale=lang)
-    if safety is not None:
+    if intake.unkept_crisis(text, rt.screener):  # the locale is read only then
+        safety = intake.unkept_safety(rt.policy, await locale(rt, message))
         await rt.reply(channel=CHANNEL, address=chat_of(message), text=safety, urgent=True)
 
 

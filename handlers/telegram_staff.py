@@ -105,7 +105,7 @@ async def register(message: Message, command: CommandObject, rt: Runtime) -> Non
     try:
         member = await redeem
     except DomainError as error:
-        await say(rt, message, catalogue.text(str(error), "id", **error.values))
+        await refuse(rt, message, error)
         return
     await say(
         rt,
@@ -200,12 +200,13 @@ async def queue(message: Message, rt: Runtime, staff: Staff, state: FSMContext, 
     try:
         items = await casework.list_queue(uow=rt.uow(), staff_id=staff.id)
     except DomainError as error:
-        await say(rt, message, catalogue.text(str(error), "id", **error.values))
+        await refuse(rt, message, error)
         return
     if not items:
         await say(rt, message, t("staffbot.queue_empty"))
         return
-    lines = [t("staffbot.queue_header")] + [_queue_line(i, rt.clock.now()) for i in items[:30]]
+    now = rt.clock.now()
+    lines = [t("staffbot.queue_header")] + [_queue_line(i, now) for i in items[:30]]
     buttons = tuple(
         Button(t("staff.button_claim", code=i.code), f"claim:{i.code}")
         for i in items[:10]
@@ -279,7 +280,7 @@ async def read(message: Message, rt: Runtime, staff: Staff, state: FSMContext, a
             uow=rt.uow(), staff_id=staff.id, case_code=code, clock=rt.clock, purpose=purpose
         )
     except DomainError as error:
-        await say(rt, message, catalogue.text(str(error), "id", **error.values))
+        await refuse(rt, message, error)
         if str(error) == "error.bad_purpose":
             await say(rt, message, choices)
         return
@@ -413,7 +414,7 @@ async def cases(message: Message, rt: Runtime, staff: Staff, state: FSMContext, 
     try:
         items = await casework.my_cases(uow=rt.uow(), staff_id=staff.id)
     except DomainError as error:
-        await say(rt, message, catalogue.text(str(error), "id", **error.values))
+        await refuse(rt, message, error)
         return
     if not items:
         await say(rt, message, t("staffbot.my_cases_empty"))

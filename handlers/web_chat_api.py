@@ -94,10 +94,8 @@ async def message(request: Request, s: Session) -> Any:
     try:
         body = clean_text(text)
     except InvalidInput:  # not kept; crisis words in it still bring the contacts, at once
-        rt = s.rt
-        safety = intake.unkept_safety(text, screener=rt.screener, policy=rt.policy, locale=s.lang)
-        if safety is not None:
-            await say(s, safety)
+        if intake.unkept_crisis(text, s.rt.screener):
+            await say(s, intake.unkept_safety(s.rt.policy, s.lang))
         raise
     msg_id = data.get("client_msg_id")
     inbox, seen = InboxStore(s.rt.svc.sessions), None

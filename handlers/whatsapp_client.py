@@ -75,9 +75,8 @@ async def handle(rt: Runtime, event: Inbound) -> None:
 async def safety_if_unkept(rt: Runtime, event: Inbound) -> None:
     """Crisis words in a message not kept (no consent yet, too long, a caption): the emergency
     contacts first, whatever else is said."""
-    lang = await locale(rt, event)
-    safety = intake.unkept_safety(event.text, screener=rt.screener, policy=rt.policy, locale=lang)
-    if safety is not None:
+    if intake.unkept_crisis(event.text, rt.screener):  # the locale is read only then
+        safety = intake.unkept_safety(rt.policy, await locale(rt, event))
         await rt.reply(channel=CHANNEL, address=event.address, text=safety, urgent=True)
 
 

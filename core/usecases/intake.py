@@ -101,15 +101,17 @@ async def receive_client_message(
 SCREEN_LIMIT = 20_000  # characters of an unkept message screened (web chat bodies are capped)
 
 
-def unkept_safety(
-    text: str | None, *, screener: CrisisScreener, policy: ServicePolicy, locale: str
-) -> str | None:
-    """The safety message for crisis words in a message that is not kept: before consent,
-    too long, or the caption of a photo. Nothing is stored and no one can be paged (there is
-    no case), but the emergency contacts are never withheld; None when there are no such words.
-    """
-    if not text or screener.screen(text[:SCREEN_LIMIT]) is None:
-        return None
+def unkept_crisis(text: str | None, screener: CrisisScreener) -> bool:
+    """Crisis words in a message that is not kept: before consent, too long, or the caption
+    of a photo. Nothing is stored and no one can be paged (there is no case), but the
+    emergency contacts are never withheld (unkept_safety)."""
+    if not text:
+        return False
+    return screener.screen(text[:SCREEN_LIMIT]) is not None
+
+
+def unkept_safety(policy: ServicePolicy, locale: str) -> str:
+    """The safety message for crisis words in a message that was not kept."""
     contacts = policy.contacts_text(locale)
     return catalogue.text("crisis.safety_unkept", locale, contacts=contacts)
 
@@ -135,14 +137,15 @@ async def _take_in(
     # resolved, who says it again is in danger again. In a conversation with a counsellor,
     # the counsellor is told at once instead of the ASN getting the same automatic message.
     alone = case.assignee_id is None or case.status is CaseStatus.RESOLVED
-    if first_crisis or (crisis_now and alone):
+    escalate = first_crisis or (crisis_now and alone)
+    if escalate:
         await _escalate(uow, client, case, policy)
     if new_case:
         await uow.outbox.add(_triage_prompt(client, case, result))
     elif not crisis_now or case.assignee_id is not None:
         # In crisis the assigned counsellor must still see what the client wrote, at once.
         await _relay(uow, client, case, body, urgent=crisis_now)
-    if first_crisis or (crisis_now and alone):
+    if escalate:
         await page_crisis(uow, case, clock)  # the team: on duty in the queue and supervisors
     await uow.cases.update(case)
     await uow.commit()
